@@ -1,0 +1,119 @@
+"""The ``hunt-clusters`` command: one entry point, subcommands in pipeline order.
+
+Each subcommand lives in its own private module (``_simulate.py``, ``_render.py``, ...) exposing
+``NAME``, ``HELP``, ``DESCRIPTION``, ``add_arguments(parser)`` and ``run(args) -> int``. The
+modules only parse arguments and call library functions of the stages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from .._errors import HuntClustersError
+
+log = logging.getLogger("hunt_clusters")
+
+#: Subcommand modules in pipeline order (what ``--help`` lists, top to bottom).
+COMMANDS: tuple[str, ...] = (
+    "_simulate",
+    "_render",
+    "_upload",
+    "_workflow",
+    "_export",
+    "_simulate_volunteers",
+    "_aggregate",
+    "_train",
+    "_report",
+    "_demo",
+)
+
+_EPILOG = """\
+pipeline:
+  candidates + X-ray + optical images
+    -> render          contour overlays for volunteers + CNN tensors (subject set folder)
+    -> upload          the subject set to Zooniverse (resumable, verified)
+    -> export          the classification export from Zooniverse
+    -> aggregate       votes -> consensus labels, volunteers vs experts
+    -> train-on-votes  a CNN trained on the volunteers' labels
+    -> report          the comparison report
+  simulate / simulate-volunteers / demo run all of it on a mock survey with known truth.
+
+Run 'hunt-clusters COMMAND --help' for the options of one step.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand, in pipeline order."""
+    parser = argparse.ArgumentParser(
+        prog="hunt-clusters",
+        description=(
+            "Confirm X-ray galaxy cluster candidates with Zooniverse volunteers and a CNN, "
+            "following Kosiba et al. 2020 (MNRAS 496, 4141)."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"hunt-clusters {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging and full tracebacks on errors"
+    )
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="only warnings and errors; no progress bars"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for modname in COMMANDS:
+        module = importlib.import_module(f"{__name__}.{modname}")
+        p = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", module.HELP),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("hunt_clusters")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status (0 ok, 1 failed, 2 usage / not built)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _configure_logging(args.verbose, args.quiet)
+    args.progress = not args.quiet
+    try:
+        return int(args._run(args) or 0)
+    except HuntClustersError as exc:
+        if args.verbose:
+            log.exception("error")
+        print(f"error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def console_main() -> None:  # pragma: no cover - thin wrapper used by the console script
+    """Entry point of the ``hunt-clusters`` console script."""
+    sys.exit(main())
+
+
+__all__ = ["COMMANDS", "build_parser", "console_main", "main"]
