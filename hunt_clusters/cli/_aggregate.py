@@ -3,16 +3,180 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
 
-from ._notbuilt import add_passthrough, not_built
+import pandas as pd
+
+from .._errors import InputError
 
 NAME = "aggregate"
 HELP = "turn a classification export into votes, consensus labels and volunteer-vs-expert metrics"
+DESCRIPTION = """\
+Read a Zooniverse classification export (Project > Data Exports > "Request new classification
+export"), keep one workflow, a range of its versions and one question task, and write:
+
+  DIR/votes.parquet         one row per classification, task and chosen answer (volunteers only)
+  DIR/expert_votes.parquet  gold-standard and expert-flagged classifications, kept apart
+  DIR/rejects.csv           every bad row: its 1-based data row in the export, the reason, the value
+  DIR/unmapped_answers.csv  answers whose label maps to no class of the workflow definition
+  DIR/labels.csv            one consensus label per subject (per --method)
+  DIR/volunteers.csv        classifications and estimated skill per volunteer (per --method)
+  DIR/metrics.json          where every export row went, and volunteers vs experts (--experts)
+
+and print a summary: rows in = kept + expert + filtered (by policy) + rejected (bad input).
+
+Answers are mapped to classes through the workflow definition (--workflow-file, default The
+Hunt for Galaxy Clusters): labels are compared without markdown, emphasis or case, so
+"![icon](url) **A star** or point source" is "A star or point source". If the labels changed
+between versions, give the workflows export (--workflows-export): a label the definition does not
+know is matched by its position among the answers of its own version. An export of another
+project still gives its votes table (answers as given, class empty): use --candidate-key none.
+
+Versions are MAJOR.MINOR, two integers: --version 16 keeps every 16.x, --version 16.55 only 16.55.
+
+example:
+  hunt-clusters aggregate hunt-for-galaxy-clusters-classifications.csv --out results/ \\
+      --workflow 12345 --version 3 --experts candidates.ecsv --method all
+"""
+
+log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_passthrough(parser)
+    parser.add_argument("export", type=Path, help="the classification export CSV")
+    parser.add_argument("--out", "-o", type=Path, required=True, metavar="DIR", help="output folder (created)")
+    sel = parser.add_argument_group("what to keep")
+    sel.add_argument("--workflow", type=int, metavar="ID", help="keep this workflow id (default: every workflow)")
+    sel.add_argument("--version", metavar="V", help="keep versions V.x (V = MAJOR) or exactly V (MAJOR.MINOR)")
+    sel.add_argument("--min-version", metavar="V", help="lowest version kept (MAJOR or MAJOR.MINOR, inclusive)")
+    sel.add_argument("--max-version", metavar="V", help="highest version kept (MAJOR or MAJOR.MINOR, inclusive)")
+    sel.add_argument("--task", metavar="KEY", help="the question task (default: the workflow definition's, T0)")
+    mp = parser.add_argument_group("answers and subjects")
+    mp.add_argument("--workflow-file", type=Path, metavar="YAML",
+                    help="workflow definition with the answer -> class mapping (default: the packaged one)")
+    mp.add_argument("--no-classes", action="store_true", help="keep answers as given, with no class mapping")
+    mp.add_argument("--workflows-export", type=Path, metavar="CSV",
+                    help="Zooniverse workflows export: the answer labels of every version")
+    mp.add_argument("--candidate-key", default="#candidate_id", metavar="KEY",
+                    help="subject metadata key of the candidate id (default '#candidate_id'; 'none': no join)")
+    mp.add_argument("--ledger", type=Path, metavar="CSV",
+                    help="upload ledger (candidate_id, subject_id, ...) to join subjects to candidates")
+    pol = parser.add_argument_group("policies")
+    pol.add_argument("--duplicates", choices=("first", "last", "all"), default="first",
+                     help="a volunteer who classified a subject twice: keep the first, the last or all (default first)")
+    pol.add_argument("--drop-seen-before", action="store_true",
+                     help="drop classifications whose metadata says seen_before (default: keep and flag)")
+    pol.add_argument("--strict", action="store_true", help="fail (exit 1) if any row is rejected")
+    out = parser.add_argument_group("consensus and output")
+    out.add_argument("--method", choices=("majority", "dawid-skene", "swap", "all"), default="majority",
+                     help="consensus method (default majority)")
+    out.add_argument("--experts", type=Path, metavar="TABLE",
+                     help="candidates table with candidate_id and expert_class (ECSV, CSV, FITS) to compare with")
+    out.add_argument("--votes-format", choices=("parquet", "csv"), default="parquet", help="format of the votes files")
+    out.add_argument("--block-mb", type=int, default=8, metavar="MB",
+                     help="MiB of the export parsed at a time (default 8; memory stays bounded)")
+
+
+def _read_experts(path: Path) -> pd.Series:
+    """``candidate_id -> expert_class`` from a candidates table (ECSV / FITS / VOTable via astropy, CSV)."""
+    if not path.exists():
+        raise InputError(f"{path}: experts table not found")
+    if path.suffix.lower() == ".csv":
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    else:
+        from astropy.table import Table
+
+        try:
+            df = Table.read(path).to_pandas()
+        except Exception as exc:  # astropy raises many kinds
+            raise InputError(f"{path}: cannot read the experts table ({exc})") from None
+    cols = {c.lower(): c for c in df.columns}
+    if "candidate_id" not in cols or "expert_class" not in cols:
+        raise InputError(f"{path}: needs candidate_id and expert_class columns; has {', '.join(map(str, df.columns))}")
+    s = pd.Series(df[cols["expert_class"]].astype(object).to_numpy(),
+                  index=pd.Index(df[cols["candidate_id"]].astype(str).to_numpy(), name="candidate_id"))
+    return s[s.notna() & (s.astype(str).str.strip() != "")].astype(str)
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_built(NAME, HELP)
+    from ..classifications import (
+        ReadOptions,
+        VersionRange,
+        read_export,
+        read_ledger,
+        read_workflows_export,
+        write_votes,
+    )
+    from ..workflow import load_workflow
+
+    versions = VersionRange.from_options(args.version, args.min_version, args.max_version)
+    workflow = None if args.no_classes else load_workflow(args.workflow_file)
+    task = args.task or (workflow.task if workflow is not None else "T0")
+    key = None if args.candidate_key.strip().lower() in ("", "none") else args.candidate_key
+    options = ReadOptions(
+        workflow_id=args.workflow if args.workflow is not None else (workflow.workflow_id if workflow else None),
+        versions=versions,
+        task=task,
+        candidate_key=key,
+        ledger=read_ledger(args.ledger) if args.ledger else None,
+        duplicates=args.duplicates,
+        drop_seen_before=args.drop_seen_before,
+        block_mb=args.block_mb,
+    )
+    labels_by_version = read_workflows_export(args.workflows_export, task) if args.workflows_export else None
+    result = read_export(args.export, options, workflow=workflow, version_labels=labels_by_version,
+                         progress=args.progress)
+    files = write_votes(result, args.out, votes_format=args.votes_format)
+    print(result.summary.format())
+    if len(result.rejects):
+        first = result.rejects.head(5)
+        for r in first.itertuples():
+            print(f"  rejected row {r.row}: {r.reason} ({r.detail})")
+        print(f"  all {len(result.rejects)} rejected rows: {files['rejects']}")
+    if args.strict:
+        result.raise_if_rejected()
+
+    metrics: dict[str, Any] = {"export": result.summary.to_dict(), "methods": {}}
+    experts = _read_experts(args.experts) if args.experts else None
+    if result.summary.n_with_class:
+        _consensus(args, result.votes, experts, metrics)
+    else:
+        print("  no class mapping: labels, volunteers and expert comparison not computed")
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+    print(f"wrote {args.out}/: {', '.join(sorted(p.name for p in args.out.iterdir() if p.is_file()))}")
+    return 0
+
+
+def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series | None,
+               metrics: dict[str, Any]) -> None:
+    try:
+        from ..consensus import compare_with_experts, format_comparison, make_estimator
+    except ImportError as exc:  # pragma: no cover - while the consensus stage is being built
+        print(f"  consensus not available ({exc}): labels not computed")
+        return
+    methods = ("majority", "dawid-skene", "swap") if args.method == "all" else (args.method,)
+    votes = votes.copy(deep=False)
+    votes.attrs["source"] = str(args.out / f"votes.{args.votes_format}")
+    labels, volunteers = [], []
+    for name in methods:
+        est = make_estimator(name).fit(votes)
+        labels.append(est.labels_)
+        vol = est.volunteers_.copy()
+        vol.insert(0, "method", est.method)
+        volunteers.append(vol)
+        entry: dict[str, Any] = {"counts": est.counts_}
+        lab = est.labels_
+        if len(lab):
+            entry["mean_agreement"] = float(lab["agreement"].mean()) if lab["agreement"].notna().any() else None
+        print(f"{est.method}: {int(lab['label'].notna().sum())} subjects labelled"
+              + (f", mean agreement {entry['mean_agreement']:.3f}" if entry.get("mean_agreement") is not None else ""))
+        if experts is not None:
+            cmp = compare_with_experts(lab, experts)
+            entry["experts"] = cmp
+            print(format_comparison(cmp))
+        metrics["methods"][est.method] = entry
+    pd.concat(labels, ignore_index=True).to_csv(args.out / "labels.csv", index=False)
+    pd.concat(volunteers, ignore_index=True).to_csv(args.out / "volunteers.csv", index=False)

@@ -1,0 +1,89 @@
+"""Plurality vote: the consensus of panoptes_aggregation's question_consensus_reducer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import CLASSES, CLUSTER_CLASSES
+from ._base import TIE_BREAKS, ConsensusEstimator, plurality
+from ._votes import EncodedVotes
+
+
+class MajorityVote(ConsensusEstimator):
+    """Vote fractions, the most voted class and its agreement, per subject.
+
+    The label is ``argmax_a n_a`` and ``agreement = n_label / sum_a n_a`` (the
+    ``most_likely`` and ``agreement`` keys of panoptes_aggregation's question_consensus_reducer;
+    note that its ``num_votes`` is the count of the top answer, our ``n_votes`` the total).
+    ``p_cluster`` is the fraction of votes for a cluster class (``frac_low-z + frac_hi-z``).
+    Each volunteer's ``skill`` is the fraction of their votes that agree with the consensus.
+    ``fit(votes, gold)`` accepts ``gold`` for a uniform interface and ignores it.
+
+    Parameters
+    ----------
+    tie_break : {"first-vote", "class-order"}
+        How a tie between classes is resolved; both are deterministic. ``"first-vote"``
+        (default) picks the tied class whose first vote came earliest (``created_at``), which is
+        the first-encountered rule of panoptes_aggregation on time-sorted votes, falling back to
+        the order of ``classes`` where times are missing or equal; ``"class-order"`` picks the
+        tied class that comes first in ``classes`` (low-z, hi-z, galaxy, point, other).
+    classes, cluster_classes : sequence of str
+        The classes in order and those that count as a cluster.
+    include_experts : bool
+        Count expert-flagged rows of the votes table as votes (default: ignore them).
+
+    Attributes
+    ----------
+    labels_, probas_, skills_, volunteers_, counts_
+        See `ConsensusEstimator`; ``probas_`` holds the vote fractions and ``skills_`` the
+        columns ``skill`` and ``n_agree``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> votes = pd.DataFrame({
+    ...     "subject_id": [1] * 9, "candidate_id": ["XC-1"] * 9,
+    ...     "user": list("abcdefghi"),
+    ...     "class": ["low-z"] * 4 + ["hi-z"] * 3 + ["galaxy"] * 2})
+    >>> mv = MajorityVote().fit(votes)
+    >>> row = mv.labels_.iloc[0]
+    >>> row["label"], int(row["n_votes"]), round(float(row["agreement"]), 4), round(float(row["p_cluster"]), 4)
+    ('low-z', 9, 0.4444, 0.7778)
+    """
+
+    method = "majority"
+
+    def __init__(self, *, tie_break: str = "first-vote", classes: Sequence[str] = CLASSES,
+                 cluster_classes: Sequence[str] | frozenset[str] = CLUSTER_CLASSES,
+                 include_experts: bool = False) -> None:
+        super().__init__(classes=classes, cluster_classes=cluster_classes, include_experts=include_experts)
+        if tie_break not in TIE_BREAKS:
+            raise ValueError(f"tie_break must be one of {', '.join(TIE_BREAKS)}, not {tie_break!r}")
+        self.tie_break = tie_break
+
+    def _params(self) -> dict[str, Any]:
+        return {"tie_break": self.tie_break}
+
+    def _fit_encoded(self, enc: EncodedVotes, gold: pd.Series | pd.DataFrame | None) -> None:
+        counts = enc.vote_counts()
+        label = plurality(enc, counts, tie_break=self.tie_break)
+        n = counts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = counts / n[:, None]
+        p_cluster = frac[:, self._cluster()].sum(axis=1)
+        self._set_labels(enc, label, p_cluster)
+        self.probas_ = pd.DataFrame(frac, index=enc.subjects, columns=list(enc.classes))
+        agree = label[enc.subject] == enc.klass
+        n_agree = np.bincount(enc.user, weights=agree, minlength=enc.n_users)
+        n_user = np.bincount(enc.user, minlength=enc.n_users)
+        self._set_volunteers(enc, pd.DataFrame({
+            "skill": n_agree / np.maximum(n_user, 1),
+            "n_agree": n_agree.astype(np.int64),
+        }))
+
+
+__all__ = ["MajorityVote"]

@@ -1,0 +1,58 @@
+"""The mock X-CLASS survey: XMM-like X-ray and DSS-like optical images with known truth, and experts."""
+
+from ._config import DEFAULT_CLASS_FRACTIONS, SurveyConfig
+from ._experts import expert_labels, expert_rule
+from ._survey import (
+    CATALOGUE_NAME,
+    CONTRACT_COLUMNS,
+    SurveyResult,
+    class_mix,
+    confusion_matrix,
+    format_summary,
+    redshift_distribution,
+    simulate_survey,
+)
+from ._truth import draw_truth
+
+__all__ = [
+    "CATALOGUE_NAME",
+    "CONTRACT_COLUMNS",
+    "DEFAULT_CLASS_FRACTIONS",
+    "SurveyConfig",
+    "SurveyResult",
+    "class_mix",
+    "confusion_matrix",
+    "draw_truth",
+    "expert_labels",
+    "expert_rule",
+    "format_summary",
+    "redshift_distribution",
+    "simulate_survey",
+]
+
+# Mock volunteers: a Zooniverse classification export (and workflows export) with known truth.
+from ._volunteers import (  # noqa: E402
+    EARLY_LABELS,
+    EXPORT_COLUMNS,
+    WORKFLOWS_EXPORT_COLUMNS,
+    ExportSummary,
+    VolunteerConfig,
+    read_subject_set,
+    subject_difficulty,
+    synthetic_subject_set,
+    write_export,
+    write_workflows_export,
+)
+
+__all__ += [
+    "EARLY_LABELS",
+    "EXPORT_COLUMNS",
+    "WORKFLOWS_EXPORT_COLUMNS",
+    "ExportSummary",
+    "VolunteerConfig",
+    "read_subject_set",
+    "subject_difficulty",
+    "synthetic_subject_set",
+    "write_export",
+    "write_workflows_export",
+]

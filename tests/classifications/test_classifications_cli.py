@@ -1,0 +1,91 @@
+"""``hunt-clusters aggregate`` end to end on the hand-made export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import handmade_export as hm
+from hunt_clusters.cli import main
+
+
+@pytest.fixture()
+def export(tmp_path: Path) -> Path:
+    return hm.write(tmp_path / "export.csv")
+
+
+def test_aggregate_writes_everything(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    experts = tmp_path / "candidates.csv"
+    experts.write_text("candidate_id,ra,dec,expert_class\nXC1,1,2,low-z\nXC2,1,2,hi-z\nXC3,1,2,\n")
+    out = tmp_path / "out"
+    rc = main(["-q", "aggregate", str(export), "--out", str(out), "--workflow", "1", "--method", "all",
+               "--experts", str(experts)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "20 rows in = 9 kept + 2 expert + 6 filtered + 3 rejected" in text
+    assert "rejected row 16: bad_json_annotations" in text and "duplicates policy: first" in text
+    names = {p.name for p in out.iterdir()}
+    assert {"votes.parquet", "expert_votes.parquet", "rejects.csv", "unmapped_answers.csv", "labels.csv",
+            "volunteers.csv", "metrics.json"} <= names
+    votes = pd.read_parquet(out / "votes.parquet")
+    assert sorted(votes["classification_id"]) == [1, 2, 5, 6, 7, 8, 9, 13, 15, 15]
+    labels = pd.read_csv(out / "labels.csv")
+    assert sorted(labels["method"].unique()) == ["dawid-skene", "majority", "swap"]
+    maj = labels[labels["method"] == "majority"].set_index("candidate_id")
+    # XC2 by hand (first policy): alice hi-z (index 1), bob null (no class), carol hi-z -> hi-z 2/2
+    assert maj.loc["XC2", "label"] == "hi-z" and maj.loc["XC2", "n_votes"] == 2
+    assert maj.loc["XC2", "agreement"] == 1.0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["export"]["rows_in"] == 20 and metrics["export"]["rejected"]["no_candidate_id"] == 1
+    assert metrics["methods"]["majority"]["experts"]["n_both"] == 2
+
+
+def test_aggregate_csv_votes_and_policies(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    rc = main(["-q", "aggregate", str(export), "-o", str(out), "--workflow", "1", "--duplicates", "last",
+               "--version", "1", "--votes-format", "csv"])
+    assert rc == 0
+    votes = pd.read_csv(out / "votes.csv")
+    assert sorted(votes["classification_id"]) == [2, 3, 4, 6, 7, 8, 10]
+    assert "duplicates policy: last" in capsys.readouterr().out
+
+
+def test_aggregate_strict_fails(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), "--workflow", "1", "--strict"])
+    assert rc == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "3 row(s) rejected with --strict: row 16: bad_json_annotations" in err[0]
+    assert (tmp_path / "o" / "rejects.csv").exists()  # written before failing
+
+
+def test_aggregate_other_project(real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = real_dir / "zooniverse_exports" / "superluminous_supernovae_classifications.csv"
+    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), "--candidate-key", "none",
+               "--workflows-export", str(real_dir / "zooniverse_exports" / "superluminous_supernovae_workflows.csv")])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "7 volunteer classifications -> 7 votes" in text and "no class mapping" in text
+    assert len(pd.read_parquet(tmp_path / "o" / "votes.parquet")) == 7
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--version", "1.x"], "--version: '1.x' is not a workflow version"),
+     (["--workflow", "9"], "no classification of workflow 9"),
+     (["--version", "3", "--min-version", "2"], "cannot be combined")],
+)  # fmt: skip
+def test_aggregate_usage_errors(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                message: str) -> None:
+    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), *args])
+    assert rc == 1
+    assert message in capsys.readouterr().err
+
+
+def test_aggregate_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["aggregate", "--help"])
+    text = capsys.readouterr().out
+    assert "--duplicates" in text and "example:" in text and "16.55" in text

@@ -1,0 +1,189 @@
+"""The overlay: contour placement through two WCSs, levels, noise, corrections, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from subjects_synth import gaussian_blob, tan_wcs
+
+from hunt_clusters._errors import InputError
+from hunt_clusters.subjects import (
+    EmptyXrayError,
+    OutsideFootprintError,
+    RenderConfig,
+    SubjectTooLargeError,
+    as_image_map,
+    contour_levels,
+    encode_subject,
+    render_overlay,
+    xray_signal,
+)
+
+RA0, DEC0 = 150.0, 2.0
+
+
+def _polygon_centroid(line: np.ndarray) -> np.ndarray:
+    x, y = line[:, 0], line[:, 1]
+    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+    area = cross.sum() / 2
+    cx = ((x[:-1] + x[1:]) * cross).sum() / (6 * area)
+    cy = ((y[:-1] + y[1:]) * cross).sum() / (6 * area)
+    return np.array([cx, cy])
+
+
+@pytest.fixture(scope="module")
+def point_pair() -> dict:
+    """A point source 1' off the centres; X-ray rotated 30 deg at 2.5"/px, optical -15 deg at 0.9"/px."""
+    wx = tan_wcs(RA0, DEC0, 2.5, 160, rot_deg=30.0, crpix=(75.3, 88.9))
+    wo = tan_wcs(RA0 + 0.003, DEC0 - 0.002, 0.9, 400, rot_deg=-15.0)
+    src_ra, src_dec = RA0 + 0.9 / 60 / np.cos(np.radians(DEC0)), DEC0 + 0.6 / 60
+    sx, sy = wx.world_to_pixel_values(src_ra, src_dec)
+    counts = 0.2 + gaussian_blob((160, 160), float(sx), float(sy), 2.0, 500.0)
+    optical = np.random.default_rng(0).normal(100.0, 3.0, (400, 400))
+    return {"xray": (counts, wx), "optical": (optical, wo), "src": (src_ra, src_dec), "wo": wo}
+
+
+def test_point_source_contour_centre_within_half_an_optical_pixel(point_pair: dict) -> None:
+    ov = render_overlay(point_pair["optical"], point_pair["xray"], RA0, DEC0, RenderConfig(fov_arcmin=5))
+    true_xy = np.array(point_pair["wo"].world_to_pixel_values(*point_pair["src"]), dtype=float)
+    assert len(ov.contours.levels) == 6
+    innermost = ov.contours.lines[-1]
+    assert len(innermost) == 1
+    offset = np.hypot(*(_polygon_centroid(innermost[0]) - true_xy))
+    assert offset < 0.5
+    # every level of a symmetric source is centred on it too
+    for lines in ov.contours.lines:
+        main = max(lines, key=len)
+        assert np.hypot(*(_polygon_centroid(main) - true_xy)) < 0.5
+
+
+def test_contour_pixels_land_where_the_source_is_in_the_png(point_pair: dict) -> None:
+    cfg = RenderConfig(fov_arcmin=5, size=400, antialias=False, colors=("#ff0000",),
+                       compass=False, scale_bar_arcmin=0)
+    ov = render_overlay(point_pair["optical"], point_pair["xray"], RA0, DEC0, cfg)
+    px, py = point_pair["wo"].world_to_pixel_values(*point_pair["src"])
+    crop = ov.crop
+    k = cfg.size / crop.n
+    expect_col = (px - crop.x0 + 0.5) * k - 0.5
+    expect_row = cfg.size - 0.5 - (py - crop.y0 + 0.5) * k
+    rgb = np.asarray(ov.image).astype(int)
+    red = (rgb[..., 0] == 255) & (rgb[..., 1] == 0) & (rgb[..., 2] == 0)
+    rows, cols = np.nonzero(red)
+    assert red.sum() > 50
+    # the red pixels of a round source surround it: their mean is its position
+    assert abs(cols.mean() - expect_col) < 1.5
+    assert abs(rows.mean() - expect_row) < 1.5
+
+
+def test_contour_levels_are_log_spaced_from_noise_to_peak() -> None:
+    levels = contour_levels(noise=1.0, peak=3 * 2.0**6, n_levels=6, min_sigma=3.0)
+    np.testing.assert_allclose(levels, [3, 6, 12, 24, 48, 96])
+    np.testing.assert_allclose(contour_levels(0.5, 40.0, 2, 4.0), [2.0, 2.0 * np.sqrt(20.0)])
+    assert contour_levels(1.0, 2.9, 6, 3.0).size == 0
+
+
+def test_noise_formula_matches_smoothed_poisson_background() -> None:
+    wx = tan_wcs(RA0, DEC0, 2.5, 200)
+    counts = np.random.default_rng(5).poisson(4.0, (200, 200)).astype(float)
+    cfg = RenderConfig(smooth_arcsec=10.0)  # sigma = 4 pixels
+    sig = xray_signal(as_image_map((counts, wx), kind="xray"), RA0, DEC0, 150.0, cfg)
+    expected = np.sqrt(4.0 / (4 * np.pi * 16.0))
+    assert sig.sigma_pix == pytest.approx(4.0)
+    assert sig.noise == pytest.approx(expected, rel=0.02)  # background estimated from the median
+    inner = sig.net
+    assert float(inner.std()) == pytest.approx(expected, rel=0.15)
+
+
+def test_exposure_and_background_maps_are_used() -> None:
+    wx = tan_wcs(RA0, DEC0, 2.5, 120)
+    exposure = np.full((120, 120), 1000.0)
+    exposure[:, 40:] = 2000.0  # most of the cutout (columns 25-95) has 2000 s
+    background = exposure * 0.001  # 1e-3 counts/s/pixel
+    counts = background.copy()  # noise-free: nothing but background
+    hdul = fits.HDUList([
+        fits.PrimaryHDU(counts, header=wx.to_header()),
+        fits.ImageHDU(exposure, header=wx.to_header(), name="EXPOSURE"),
+        fits.ImageHDU(background, header=wx.to_header(), name="BKGMAP"),
+    ])
+    m = as_image_map(hdul, kind="xray")
+    assert m.exposure is not None and m.background is not None
+    sig = xray_signal(m, RA0, DEC0, 60.0, RenderConfig())
+    assert sig.background == pytest.approx(1e-3)
+    assert float(np.abs(sig.net).max()) < 1e-9
+    # noise in rate units: sqrt(B / (4 pi s^2)) / E with the medians B = 2 counts and E = 2000 s
+    s = RenderConfig().smooth_arcsec / 2.5
+    assert sig.noise == pytest.approx(np.sqrt(2.0 / (4 * np.pi * s * s)) / 2000.0)
+
+
+def test_nan_pixels_in_the_xray_map_are_masked_not_fatal(point_pair: dict) -> None:
+    counts, wx = point_pair["xray"]
+    holed = counts.copy()
+    holed[:, :40] = np.nan
+    ov = render_overlay(point_pair["optical"], (holed, wx), RA0, DEC0, RenderConfig(fov_arcmin=5))
+    assert len(ov.contours.levels) == 6
+
+
+def test_candidate_outside_the_optical_image(point_pair: dict) -> None:
+    with pytest.raises(OutsideFootprintError, match=r"outside this optical image"):
+        render_overlay(point_pair["optical"], point_pair["xray"], RA0 + 1.0, DEC0)
+
+
+def test_empty_xray_cutout(point_pair: dict) -> None:
+    _, wx = point_pair["xray"]
+    with pytest.raises(EmptyXrayError, match="holds no counts"):
+        render_overlay(point_pair["optical"], (np.zeros((160, 160)), wx), RA0, DEC0)
+    with pytest.raises(EmptyXrayError, match="all NaN"):
+        render_overlay(point_pair["optical"], (np.full((160, 160), np.nan), wx), RA0, DEC0)
+
+
+def test_optical_without_wcs_names_the_file(tmp_path, point_pair: dict) -> None:
+    path = tmp_path / "nowcs.fits"
+    fits.PrimaryHDU(np.ones((50, 50), dtype=np.float32)).writeto(path)
+    with pytest.raises(InputError, match=r"nowcs\.fits: no celestial WCS"):
+        render_overlay(path, point_pair["xray"], RA0, DEC0)
+
+
+def test_all_nan_optical_is_an_input_error(point_pair: dict) -> None:
+    _, wo = point_pair["optical"]
+    with pytest.raises(InputError, match="no finite optical pixels"):
+        render_overlay((np.full((400, 400), np.nan), wo), point_pair["xray"], RA0, DEC0)
+
+
+def test_unknown_image_form_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="expected a FITS path"):
+        as_image_map(42)
+
+
+def test_faint_source_renders_without_contours(point_pair: dict) -> None:
+    _, wx = point_pair["xray"]
+    flat = np.full((160, 160), 3.0)
+    ov = render_overlay(point_pair["optical"], (flat, wx), RA0, DEC0)
+    assert ov.contours.levels.size == 0 and ov.image.size == (512, 512)
+
+
+def test_jpeg_quality_is_lowered_to_fit_and_png_fails_clearly() -> None:
+    from PIL import Image
+
+    noise = Image.fromarray(np.random.default_rng(2).integers(0, 255, (512, 512, 3), dtype=np.uint8))
+    data, note = encode_subject(noise, RenderConfig(format="jpeg"), max_bytes=200_000)
+    assert len(data) <= 200_000 and "quality lowered" in note
+    with pytest.raises(SubjectTooLargeError, match="above the 200000-byte limit"):
+        encode_subject(noise, RenderConfig(format="png"), max_bytes=200_000)
+
+
+def test_output_is_square_rgb_of_the_configured_size(point_pair: dict) -> None:
+    for size in (256, 333):
+        ov = render_overlay(point_pair["optical"], point_pair["xray"], RA0, DEC0, RenderConfig(size=size))
+        assert ov.image.size == (size, size) and ov.image.mode == "RGB"
+
+
+def test_config_rejects_bad_values_with_the_option_name() -> None:
+    with pytest.raises(InputError, match=r"format='gif'.*one of png, jpeg"):
+        RenderConfig(format="gif")
+    with pytest.raises(InputError, match=r"colors='green'.*#rrggbb"):
+        RenderConfig(colors="green")
+    with pytest.raises(InputError, match=r"unknown render option 'fov'"):
+        RenderConfig.from_mapping({"fov": 3})
+    assert RenderConfig(colors="#112233,#445566").colors == ("#112233", "#445566")
+    assert RenderConfig(format="JPG").format == "jpeg"
