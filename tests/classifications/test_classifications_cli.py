@@ -89,3 +89,30 @@ def test_aggregate_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["aggregate", "--help"])
     text = capsys.readouterr().out
     assert "--duplicates" in text and "example:" in text and "16.55" in text
+
+
+def test_aggregate_mock_export_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mock export (mock volunteers) through the command, truth given as the expert table (ECSV)."""
+    from astropy.table import Table
+
+    from test_classifications_crosscheck import _mock_writer
+
+    mock_write, VolunteerConfig, synthetic_subject_set = _mock_writer()
+    manifest, catalogue = synthetic_subject_set(80, seed=3)
+    mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=3, retirement=12),
+               workflows_out=tmp_path / "workflows.csv")
+    truth = Table({"candidate_id": catalogue["candidate_id"].astype(str).to_numpy(),
+                   "expert_class": catalogue["true_class"].astype(str).to_numpy()})
+    truth.write(tmp_path / "candidates.ecsv")
+    out = tmp_path / "out"
+    rc = main(["-q", "aggregate", str(tmp_path / "mock.csv"), "--out", str(out), "--workflows-export",
+               str(tmp_path / "workflows.csv"), "--experts", str(tmp_path / "candidates.ecsv"), "--method", "all"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "0 rejected" in text and "vs experts: 80 candidates classified by both" in text
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["export"]["unmapped"] == []
+    acc = metrics["methods"]["majority"]["experts"]["accuracy"]
+    assert 0.5 < acc <= 1.0  # volunteers mostly right, not perfect
+    labels = pd.read_csv(out / "labels.csv")
+    assert set(labels["method"]) == {"majority", "dawid-skene", "swap"} and len(labels) == 3 * 80
