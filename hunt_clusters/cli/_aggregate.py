@@ -75,6 +75,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="consensus method (default majority)")
     out.add_argument("--experts", type=Path, metavar="TABLE",
                      help="candidates table with candidate_id and expert_class (ECSV, CSV, FITS) to compare with")
+    out.add_argument("--gold-fraction", type=float, default=0.5, metavar="F",
+                     help="with --experts: this fraction of the expert-classified subjects is given as gold "
+                          "standard to the methods of --gold-methods to learn volunteer skill; every method "
+                          "is then compared with the experts on the other subjects only (default 0.5; 0: no gold)")
+    out.add_argument("--gold-methods", default="swap", metavar="LIST",
+                     help="comma-separated methods that learn from the gold subjects (default 'swap'; "
+                          "e.g. 'swap,dawid-skene')")
+    out.add_argument("--seed", type=int, default=0, help="random seed of the gold / held-out split (default 0)")
     out.add_argument("--votes-format", choices=("parquet", "csv"), default="parquet", help="format of the votes files")
     out.add_argument("--block-mb", type=int, default=8, metavar="MB",
                      help="MiB of the export parsed at a time (default 8; memory stays bounded)")
@@ -160,9 +168,16 @@ def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series
     methods = ("majority", "dawid-skene", "swap") if args.method == "all" else (args.method,)
     votes = votes.copy(deep=False)
     votes.attrs["source"] = str(args.out / f"votes.{args.votes_format}")
+    gold = _gold_split(args, votes, experts, metrics)
+    gold_methods = {m.strip() for m in args.gold_methods.split(",") if m.strip()}
+    unknown = gold_methods - {"majority", "dawid-skene", "swap"}
+    if unknown:
+        raise InputError(f"--gold-methods: unknown method(s) {', '.join(sorted(unknown))}; "
+                         "valid: majority, dawid-skene, swap")
     labels, volunteers = [], []
     for name in methods:
-        est = make_estimator(name).fit(votes)
+        use_gold = gold is not None and name in gold_methods and name != "majority"
+        est = make_estimator(name).fit(votes, gold=gold) if use_gold else make_estimator(name).fit(votes)
         labels.append(est.labels_)
         vol = est.volunteers_.copy()
         vol.insert(0, "method", est.method)
@@ -173,10 +188,43 @@ def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series
             entry["mean_agreement"] = float(lab["agreement"].mean()) if lab["agreement"].notna().any() else None
         print(f"{est.method}: {int(lab['label'].notna().sum())} subjects labelled"
               + (f", mean agreement {entry['mean_agreement']:.3f}" if entry.get("mean_agreement") is not None else ""))
+        entry["gold"] = int(len(gold)) if use_gold else 0
         if experts is not None:
-            cmp = compare_with_experts(lab, experts)
+            cmp = compare_with_experts(lab, experts, exclude=None if gold is None else gold.index)
             entry["experts"] = cmp
             print(format_comparison(cmp))
         metrics["methods"][est.method] = entry
     pd.concat(labels, ignore_index=True).to_csv(args.out / "labels.csv", index=False)
     pd.concat(volunteers, ignore_index=True).to_csv(args.out / "volunteers.csv", index=False)
+
+
+def _gold_split(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series | None,
+                metrics: dict[str, Any]) -> pd.Series | None:
+    """Split the expert-classified candidates that have votes into gold and held-out subjects.
+
+    The gold subjects teach the skill-aware methods; every method is compared with the experts on
+    the held-out ones only, so the accuracies of all methods are measured on the same subjects and
+    none of them is scored on labels it was given. The split is written to ``gold.csv``.
+    """
+    if experts is None or args.gold_fraction <= 0:
+        return None
+    if not 0 < args.gold_fraction < 1:
+        raise InputError(f"--gold-fraction {args.gold_fraction}: use a fraction between 0 and 1 (0 for no gold)")
+    import numpy as np
+
+    voted = pd.Index(votes["candidate_id"].dropna().astype(str).unique())
+    pool = experts[experts.index.isin(voted)].sort_index()
+    if len(pool) < 2:
+        return None
+    rng = np.random.default_rng(args.seed)
+    n_gold = int(round(args.gold_fraction * len(pool)))
+    chosen = np.sort(rng.choice(len(pool), size=n_gold, replace=False))
+    gold = pool.iloc[chosen]
+    split = pd.DataFrame({"candidate_id": pool.index, "expert_class": pool.to_numpy(),
+                          "role": np.where(np.isin(np.arange(len(pool)), chosen), "gold", "held-out")})
+    split.to_csv(args.out / "gold.csv", index=False)
+    metrics["gold_split"] = {"fraction": args.gold_fraction, "seed": args.seed, "n_gold": int(len(gold)),
+                             "n_held_out": int(len(pool) - len(gold)), "methods": args.gold_methods}
+    print(f"experts: {len(pool)} voted candidates; {len(gold)} gold for {args.gold_methods}, "
+          f"{len(pool) - len(gold)} held out for the comparison (gold.csv)")
+    return gold

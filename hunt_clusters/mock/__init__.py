@@ -1,4 +1,4 @@
-"""The mock X-CLASS survey: XMM-like X-ray and DSS-like optical images with known truth, and experts."""
+"""The mock X-CLASS survey: X-ray and optical images with known truth, experts and volunteers."""
 
 from ._config import DEFAULT_CLASS_FRACTIONS, SurveyConfig
 from ._experts import expert_labels, expert_rule
@@ -13,25 +13,7 @@ from ._survey import (
     simulate_survey,
 )
 from ._truth import draw_truth
-
-__all__ = [
-    "CATALOGUE_NAME",
-    "CONTRACT_COLUMNS",
-    "DEFAULT_CLASS_FRACTIONS",
-    "SurveyConfig",
-    "SurveyResult",
-    "class_mix",
-    "confusion_matrix",
-    "draw_truth",
-    "expert_labels",
-    "expert_rule",
-    "format_summary",
-    "redshift_distribution",
-    "simulate_survey",
-]
-
-# Mock volunteers: a Zooniverse classification export (and workflows export) with known truth.
-from ._volunteers import (  # noqa: E402
+from ._volunteers import (
     EARLY_LABELS,
     EXPORT_COLUMNS,
     WORKFLOWS_EXPORT_COLUMNS,
@@ -44,13 +26,26 @@ from ._volunteers import (  # noqa: E402
     write_workflows_export,
 )
 
-__all__ += [
+__all__ = [
+    "CATALOGUE_NAME",
+    "CONTRACT_COLUMNS",
+    "DEFAULT_CLASS_FRACTIONS",
     "EARLY_LABELS",
     "EXPORT_COLUMNS",
     "WORKFLOWS_EXPORT_COLUMNS",
     "ExportSummary",
+    "SurveyConfig",
+    "SurveyResult",
     "VolunteerConfig",
+    "class_mix",
+    "confusion_matrix",
+    "draw_truth",
+    "expert_labels",
+    "expert_rule",
+    "format_summary",
     "read_subject_set",
+    "redshift_distribution",
+    "simulate_survey",
     "subject_difficulty",
     "synthetic_subject_set",
     "write_export",

@@ -28,6 +28,9 @@ Workflow 1 (The Hunt for Galaxy Clusters), task T0; rows in file order (cid = cl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from hunt_clusters.classifications import export_row, write_export
 
@@ -83,3 +86,17 @@ def rows() -> list[dict[str, str]]:
 def write(path: Path, *, quote_header: bool = False) -> Path:
     """Write the export to ``path``."""
     return write_export(rows(), path, quote_header=quote_header)
+
+
+def mock_writer() -> Any:
+    """``(write_export, VolunteerConfig, synthetic_subject_set)`` of the mock volunteers, or skip the test."""
+    try:
+        from hunt_clusters.mock import VolunteerConfig, synthetic_subject_set  # type: ignore[attr-defined]
+        from hunt_clusters.mock import write_export as mock_write  # type: ignore[attr-defined]
+    except ImportError:
+        try:
+            from hunt_clusters.mock._volunteers import VolunteerConfig, synthetic_subject_set
+            from hunt_clusters.mock._volunteers import write_export as mock_write
+        except ImportError:
+            pytest.skip("mock volunteers not available")
+    return mock_write, VolunteerConfig, synthetic_subject_set

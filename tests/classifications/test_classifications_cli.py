@@ -22,7 +22,7 @@ def test_aggregate_writes_everything(tmp_path: Path, export: Path, capsys: pytes
     experts.write_text("candidate_id,ra,dec,expert_class\nXC1,1,2,low-z\nXC2,1,2,hi-z\nXC3,1,2,\n")
     out = tmp_path / "out"
     rc = main(["-q", "aggregate", str(export), "--out", str(out), "--workflow", "1", "--method", "all",
-               "--experts", str(experts)])
+               "--experts", str(experts), "--gold-fraction", "0"])
     assert rc == 0
     text = capsys.readouterr().out
     assert "20 rows in = 9 kept + 2 expert + 6 filtered + 3 rejected" in text
@@ -95,9 +95,7 @@ def test_aggregate_mock_export_end_to_end(tmp_path: Path, capsys: pytest.Capture
     """A mock export (mock volunteers) through the command, truth given as the expert table (ECSV)."""
     from astropy.table import Table
 
-    from test_classifications_crosscheck import _mock_writer
-
-    mock_write, VolunteerConfig, synthetic_subject_set = _mock_writer()
+    mock_write, VolunteerConfig, synthetic_subject_set = hm.mock_writer()
     manifest, catalogue = synthetic_subject_set(80, seed=3)
     mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=3, retirement=12),
                workflows_out=tmp_path / "workflows.csv")
@@ -109,8 +107,15 @@ def test_aggregate_mock_export_end_to_end(tmp_path: Path, capsys: pytest.Capture
                str(tmp_path / "workflows.csv"), "--experts", str(tmp_path / "candidates.ecsv"), "--method", "all"])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "0 rejected" in text and "vs experts: 80 candidates classified by both" in text
+    assert "0 rejected" in text and "vs experts: 40 candidates classified by both (40 gold" in text
     metrics = json.loads((out / "metrics.json").read_text())
+    split = pd.read_csv(out / "gold.csv")
+    assert len(split) == 80 and (split["role"] == "gold").sum() == 40
+    assert metrics["gold_split"]["n_held_out"] == 40 and metrics["methods"]["swap"]["gold"] == 40
+    assert metrics["methods"]["majority"]["gold"] == 0 and metrics["methods"]["swap"]["experts"]["n_both"] == 40
+    # SWAP learned volunteer skill from the gold half: not every volunteer is left at P_L = P_D = 0.5
+    vols = pd.read_csv(out / "volunteers.csv")
+    assert (vols.loc[vols["method"] == "swap", "skill"] != 0.5).any()
     assert metrics["export"]["unmapped"] == []
     acc = metrics["methods"]["majority"]["experts"]["accuracy"]
     assert 0.5 < acc <= 1.0  # volunteers mostly right, not perfect

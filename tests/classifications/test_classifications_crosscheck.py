@@ -87,21 +87,8 @@ def test_handmade_export_matches_panoptes(tmp_path: Path) -> None:
     assert sum(sum(d.values()) for d in ref.values()) == 13 + 1 + 2  # by hand: 13 votes, row 17's, 2 experts
 
 
-def _mock_writer() -> Any:
-    try:
-        from hunt_clusters.mock import write_export as mock_write  # type: ignore[attr-defined]
-        from hunt_clusters.mock import VolunteerConfig, synthetic_subject_set  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from hunt_clusters.mock._volunteers import VolunteerConfig, synthetic_subject_set
-            from hunt_clusters.mock._volunteers import write_export as mock_write
-        except ImportError:
-            pytest.skip("mock volunteers not available")
-    return mock_write, VolunteerConfig, synthetic_subject_set
-
-
 def test_mock_export_matches_panoptes(tmp_path: Path) -> None:
-    mock_write, VolunteerConfig, synthetic_subject_set = _mock_writer()
+    mock_write, VolunteerConfig, synthetic_subject_set = hm.mock_writer()
     manifest, catalogue = synthetic_subject_set(60, seed=2)
     summary = mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=2, retirement=10),
                          workflows_out=tmp_path / "workflows.csv")
