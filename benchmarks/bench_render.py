@@ -91,10 +91,10 @@ def anchor_one(ra: float, dec: float, xray_path: str, optical_path: str) -> byte
 
 
 def _no_cache() -> None:
-    """Make every candidate read its FITS files (as the anchor does)."""
+    """Make every candidate read its FITS files (as the anchor does): no renderer file cache."""
     from hunt_clusters.subjects import _inputs
 
-    _inputs._read_fits_cached = lambda path, mtime, kind: _inputs._read_fits(Path(path), kind)  # type: ignore
+    _inputs._read_cached = lambda path, kind, stamp: _inputs._LOADERS[kind](path)  # type: ignore
 
 
 def ours_one(job) -> bytes:  # type: ignore[no-untyped-def]

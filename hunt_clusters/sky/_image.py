@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,6 @@ from ._source import (
     EXPOSURE_EXTNAMES,
     ImageSource,
     ParsedImage,
-    find_extension,
     parse_image_source,
     read_map,
 )
@@ -34,6 +34,29 @@ from ._xmm import find_xmm_maps
 log = logging.getLogger(__name__)
 
 _KINDS = ("xray", "optical")
+
+
+class _HeaderField:
+    """``SkyImage.header``: a fits.Header, or a function that makes it, called on first access.
+
+    The fast FITS reader hands the header over as a function: building a
+    :class:`~astropy.io.fits.Header` costs ~0.1 ms, as much as reading the rest of a small image,
+    and most users of an image (the renderer) never look at it.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> fits.Header:
+        if obj is None:
+            raise AttributeError(self._name)  # so that the dataclass field has no default
+        value = obj.__dict__[self._name]
+        if not isinstance(value, fits.Header):
+            value = obj.__dict__[self._name] = value()
+        return value
+
+    def __set__(self, obj: Any, value: fits.Header | Callable[[], fits.Header]) -> None:
+        obj.__dict__[self._name] = value
 
 
 class OutsideFootprintError(InputError):
@@ -52,7 +75,8 @@ class SkyImage:
     data : numpy.ndarray
         2-D float array, ``data[y, x]``: counts (X-ray) or pixel values (optical). For an
         uncompressed FITS file this is a read-only memory map in the file's byte order (no copy);
-        integer images are converted to float64. NaN marks pixels without data.
+        integer images are converted exactly, 8- and 16-bit ones to float32, 32- and 64-bit ones to
+        float64. NaN marks pixels without data.
     wcs : astropy.wcs.WCS
         The celestial part of the WCS (2 axes), including any distortion (DSS plate solution, SIP).
     exposure : numpy.ndarray or None
@@ -61,7 +85,8 @@ class SkyImage:
         Background map in counts per pixel on the same grid (X-ray), or None.
     header : astropy.io.fits.Header
         The header of the HDU the image was read from (not rewritten by :func:`cutout`: the
-        ``wcs`` attribute is the authority on coordinates).
+        ``wcs`` attribute is the authority on coordinates). For a file read by the fast reader it
+        is built on first access; the constructor also takes a function that returns it.
     path : str
         The source file, or ``''`` for an image built in memory.
     kind : str
@@ -85,7 +110,7 @@ class SkyImage:
     wcs: WCS
     exposure: np.ndarray | None
     background: np.ndarray | None
-    header: fits.Header
+    header: fits.Header = _HeaderField()  # type: ignore[assignment]
     path: str
     kind: str
 
@@ -107,7 +132,7 @@ class SkyImage:
     @property
     def pixel_scale_arcsec(self) -> float:
         """Mean pixel scale in arcsec (from :func:`astropy.wcs.utils.proj_plane_pixel_scales`)."""
-        return float(np.mean(proj_plane_pixel_scales(self.wcs)) * 3600.0)
+        return float(np.mean(self._scales_deg) * 3600.0)
 
     @property
     def label(self) -> str:
@@ -200,10 +225,10 @@ def _with_maps(parsed: ParsedImage, exposure: Any, background: Any) -> tuple[np.
         if given is not None:
             found[what] = read_map(given, shape, what, parsed.label)
             continue
-        ext = find_extension(parsed.hdul, extnames) if parsed.hdul is not None else None
+        ext = parsed.extension(extnames)
         if ext is not None:
-            found[what] = read_map(ext, shape, what, parsed.label)
-            log.debug("%s: %s map from extension %s", parsed.label, what, ext.name)
+            found[what] = read_map(ext[1], shape, what, parsed.label)
+            log.debug("%s: %s map from extension %s", parsed.label, what, ext[0])
         elif sibling is not None:
             found[what] = read_map(sibling, shape, what, parsed.label)
             log.debug("%s: %s map from %s", parsed.label, what, sibling)

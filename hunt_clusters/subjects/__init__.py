@@ -1,12 +1,11 @@
 """Subjects: X-ray contours over optical images for volunteers, CNN tensors, subject-set folders."""
 
+from ..sky import OutsideFootprintError  # re-exported: the renderer raises the sky stage's error
 from ._config import MAX_SUBJECT_BYTES, RenderConfig
 from ._contact import class_captions, contact_sheet
-from ._inputs import ImageMap, as_image_map
 from ._overlay import (
     ContourSet,
     EmptyXrayError,
-    OutsideFootprintError,
     Overlay,
     SubjectTooLargeError,
     XraySignal,
@@ -33,7 +32,6 @@ __all__ = [
     "MAX_SUBJECT_BYTES",
     "ContourSet",
     "EmptyXrayError",
-    "ImageMap",
     "OutsideFootprintError",
     "Overlay",
     "RenderConfig",
@@ -42,7 +40,6 @@ __all__ = [
     "SubjectSetSpec",
     "SubjectTooLargeError",
     "XraySignal",
-    "as_image_map",
     "class_captions",
     "contact_sheet",
     "contour_levels",

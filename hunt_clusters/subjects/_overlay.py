@@ -24,17 +24,14 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from .._errors import InputError
+from ..sky import OutsideFootprintError, SkyImage
 from ._config import MAX_SUBJECT_BYTES, RenderConfig
-from ._inputs import ImageMap, as_image_map
+from ._inputs import load_image
 
 log = logging.getLogger(__name__)
 
 _LUT_SIZE = 4096
 _SUPERSAMPLE = 2
-
-
-class OutsideFootprintError(InputError):
-    """The candidate lies outside an image."""
 
 
 class EmptyXrayError(InputError):
@@ -56,13 +53,13 @@ class OpticalCrop:
     n: int
 
 
-def _center_pixel(m: ImageMap, ra: float, dec: float, what: str) -> tuple[float, float]:
+def _center_pixel(m: SkyImage, ra: float, dec: float, what: str) -> tuple[float, float]:
     x, y = m.wcs.world_to_pixel_values(ra, dec)
     x, y = float(x), float(y)
     ny, nx = m.data.shape
     if not (np.isfinite(x) and np.isfinite(y)) or not (-0.5 <= x <= nx - 0.5 and -0.5 <= y <= ny - 0.5):
         raise OutsideFootprintError(
-            f"{m.name}: the candidate at RA {ra:.5f}, Dec {dec:+.5f} lies outside this {what} image "
+            f"{m.label}: the candidate at RA {ra:.5f}, Dec {dec:+.5f} lies outside this {what} image "
             f"(pixel x={x:.1f}, y={y:.1f}; the image is {nx}x{ny}); give an image that covers it"
         )
     return x, y
@@ -81,13 +78,13 @@ def _crop(arr: np.ndarray, x0: int, y0: int, nx: int, ny: int, fill: float = np.
     return out
 
 
-def optical_crop(optical: ImageMap, ra: float, dec: float, fov_arcmin: float) -> OpticalCrop:
-    """Cut the square of side ``fov_arcmin`` centred on (ra, dec) in the optical pixel grid."""
+def optical_crop(optical: SkyImage, ra: float, dec: float, fov_arcmin: float) -> OpticalCrop:
+    """Cut the square of side ``fov_arcmin`` centred on (ra, dec) in the optical pixel grid (float32)."""
     cx, cy = _center_pixel(optical, ra, dec, "optical")
     n = max(2, int(round(fov_arcmin * 60.0 / optical.pixel_scale_arcsec)))
     x0 = int(round(cx - (n - 1) / 2.0))
     y0 = int(round(cy - (n - 1) / 2.0))
-    return OpticalCrop(_crop(optical.data, x0, y0, n, n), x0, y0, n)
+    return OpticalCrop(np.asarray(_crop(optical.data, x0, y0, n, n), dtype=np.float32), x0, y0, n)
 
 
 @lru_cache(maxsize=16)
@@ -187,7 +184,7 @@ def _median(a: np.ndarray) -> float:
     return float(np.median(flat[:: max(1, flat.size // 20000)]))
 
 
-def xray_signal(xray: ImageMap, ra: float, dec: float, radius_arcsec: float,
+def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
                 config: RenderConfig) -> XraySignal:
     """Smooth and correct the X-ray map in a box of half-side ``radius_arcsec`` around (ra, dec).
 
@@ -200,9 +197,10 @@ def xray_signal(xray: ImageMap, ra: float, dec: float, radius_arcsec: float,
     --------
     >>> import numpy as np
     >>> from astropy.wcs import WCS
+    >>> from hunt_clusters.sky import load_xray
     >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
     >>> w.wcs.cdelt = [-2.5 / 3600, 2.5 / 3600]; w.wcs.crval = [150, 2]; w.wcs.crpix = [50.5, 50.5]
-    >>> sig = xray_signal(as_image_map((np.full((100, 100), 4.0), w), kind="xray"), 150, 2, 60.0,
+    >>> sig = xray_signal(load_xray((np.full((100, 100), 4.0), w)), 150, 2, 60.0,
     ...                   RenderConfig(smooth_arcsec=10.0))
     >>> round(sig.background, 3), round(sig.noise, 4)   # sqrt(4 / (4 pi 4^2))
     (4.0, 0.141)
@@ -217,13 +215,13 @@ def xray_signal(xray: ImageMap, ra: float, dec: float, radius_arcsec: float,
     c = xray.data[y0:y1, x0:x1]
     finite = np.isfinite(c)
     if not finite.any():
-        raise EmptyXrayError(f"{xray.name}: the X-ray cutout around RA {ra:.5f}, Dec {dec:+.5f} is all NaN")
+        raise EmptyXrayError(f"{xray.label}: the X-ray cutout around RA {ra:.5f}, Dec {dec:+.5f} is all NaN")
     all_finite = bool(finite.all())
     c = np.where(finite, c, 0.0).astype(np.float32) if not all_finite else c.astype(np.float32)
     total = float(c.sum())
     if total <= 0:
         raise EmptyXrayError(
-            f"{xray.name}: the X-ray cutout around RA {ra:.5f}, Dec {dec:+.5f} holds no counts; "
+            f"{xray.label}: the X-ray cutout around RA {ra:.5f}, Dec {dec:+.5f} holds no counts; "
             "the candidate needs X-ray counts to draw contours"
         )
     if xray.exposure is not None:
@@ -241,7 +239,7 @@ def xray_signal(xray: ImageMap, ra: float, dec: float, radius_arcsec: float,
     csm = _smooth(c, s)
     if e is not None:
         if not (e > 0).any():
-            raise EmptyXrayError(f"{xray.name}: zero exposure around RA {ra:.5f}, Dec {dec:+.5f}")
+            raise EmptyXrayError(f"{xray.label}: zero exposure around RA {ra:.5f}, Dec {dec:+.5f}")
         esm = _smooth(e, s)
         valid = esm >= 0.1 * float(esm.max())
         esm_safe = np.where(valid, esm, 1.0)
@@ -330,7 +328,7 @@ def xray_to_optical_pixels(points: np.ndarray, xray_wcs: Any, optical_wcs: Any) 
     return np.column_stack([x, y])
 
 
-def xray_contours(signal: XraySignal, xray: ImageMap, optical: ImageMap, config: RenderConfig,
+def xray_contours(signal: XraySignal, xray: SkyImage, optical: SkyImage, config: RenderConfig,
                   peak_box: int | None = None) -> ContourSet:
     """Contour the X-ray signal and place the lines in the optical pixel frame."""
     net = signal.net
@@ -374,7 +372,7 @@ def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(px, 8))
 
 
-def _draw_marks(img: Image.Image, optical: ImageMap, crop: OpticalCrop, ra: float, dec: float,
+def _draw_marks(img: Image.Image, optical: SkyImage, crop: OpticalCrop, ra: float, dec: float,
                 to_out: Any, config: RenderConfig) -> None:
     size = config.size
     draw = ImageDraw.Draw(img)
@@ -523,8 +521,8 @@ def render_overlay(optical: Any, xray: Any, ra: float | None = None, dec: float 
     ((256, 256), 6)
     """
     config = config if config is not None else RenderConfig()
-    opt = as_image_map(optical, kind="optical")
-    xr = as_image_map(xray, kind="xray")
+    opt = load_image(optical, "optical")
+    xr = load_image(xray, "xray")
     if ra is None or dec is None:
         ny, nx = opt.data.shape
         ra_c, dec_c = opt.wcs.pixel_to_world_values((nx - 1) / 2.0, (ny - 1) / 2.0)

@@ -21,7 +21,7 @@ from PIL import Image
 from .. import CLASSES, __version__
 from .._errors import InputError
 from ._config import MAX_SUBJECT_BYTES, RenderConfig
-from ._inputs import as_image_map
+from ._inputs import load_image
 from ._overlay import encode_subject, render_overlay, xray_signal
 from ._tensors import kosiba_png_array, make_tensor
 
@@ -217,8 +217,8 @@ def _run_job_unsafe(job: _Job) -> tuple[SubjectRecord, np.ndarray | None]:
         raise InputError("no xray_image in the catalogue row; give the X-ray FITS path")
     if not job.optical:
         raise InputError("no optical_image in the catalogue row; give the optical FITS path")
-    opt = as_image_map(job.optical, kind="optical")
-    xr = as_image_map(job.xray, kind="xray")
+    opt = load_image(job.optical, "optical")
+    xr = load_image(job.xray, "xray")
     radius = max(cfg.fov_arcmin, cfg.tensor_fov_arcmin) * 30.0 * np.sqrt(2.0)
     signal = xray_signal(xr, job.ra, job.dec, radius, cfg)
     status, n_bytes, note = "skipped", 0, ""

@@ -10,7 +10,7 @@ from astropy.wcs import WCS
 from scipy import ndimage
 
 from ._config import RenderConfig
-from ._inputs import as_image_map
+from ._inputs import load_image
 from ._overlay import XraySignal, stretch_unit, xray_signal
 
 log = logging.getLogger(__name__)
@@ -144,8 +144,8 @@ def make_tensor(optical: Any, xray: Any, ra: float, dec: float, config: RenderCo
     """
     config = config if config is not None else RenderConfig()
     size = int(size if size is not None else config.tensor_size)
-    opt = as_image_map(optical, kind="optical")
-    xr = as_image_map(xray, kind="xray")
+    opt = load_image(optical, "optical")
+    xr = load_image(xray, "xray")
     target = tensor_wcs(ra, dec, config.tensor_fov_arcmin, size)
     out = np.zeros((size, size, 2), dtype=np.float32)
 

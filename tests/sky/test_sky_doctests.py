@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ("_catalogue", "_fetch", "_image", "_source", "_xmm")
+MODULES = ("_catalogue", "_fastfits", "_fetch", "_image", "_source", "_xmm")
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from subjects_synth import gaussian_blob, tan_wcs
 
-from hunt_clusters.subjects import RenderConfig, as_image_map, make_tensor, render_overlay
+from hunt_clusters.sky import load_optical, load_xray
+from hunt_clusters.subjects import RenderConfig, make_tensor, render_overlay
 
 COMA = (194.94, 27.93)  # Coma's X-ray core
 RASS_PIXEL_ARCSEC = 45.0
@@ -35,7 +36,7 @@ def test_rosat_coma_contours_sit_on_the_core_in_the_dss_frame(real_dir: Path) ->
     assert len(ov.contours.levels) == 6
     innermost = ov.contours.lines[-1]
     assert len(innermost) == 1
-    optical = as_image_map(dss)
+    optical = load_optical(dss)
     ra, dec = optical.wcs.pixel_to_world_values(*_centroid(innermost[0]))
     sep = np.hypot((ra - COMA[0]) * np.cos(np.radians(COMA[1])), dec - COMA[1]) * 3600
     # the peak of a 45" binned map is known to about a pixel; smoothing adds half a pixel
@@ -68,7 +69,7 @@ def test_rosat_coma_tensor(real_dir: Path) -> None:
 def test_real_xmm_clusters_over_a_synthetic_optical_field(real_dir: Path, name: str, centre: tuple,
                                                           has_exposure: bool, has_background: bool) -> None:
     path = real_dir / "xmm" / name
-    xray = as_image_map(path, kind="xray")
+    xray = load_xray(path)
     assert (xray.exposure is not None, xray.background is not None) == (has_exposure, has_background)
     optical = _star_field(*centre)
     ov = render_overlay(optical, path, *centre, RenderConfig(fov_arcmin=7))
@@ -83,7 +84,7 @@ def test_real_xmm_clusters_over_a_synthetic_optical_field(real_dir: Path, name: 
 
 def test_dss_plate_file_with_a_synthetic_point_source(real_dir: Path) -> None:
     dss = real_dir / "dss" / "dss.14.29.56-62.41.05.fits.gz"
-    optical = as_image_map(dss)
+    optical = load_optical(dss)
     ny, nx = optical.data.shape
     ra0, dec0 = (float(v) for v in optical.wcs.pixel_to_world_values((nx - 1) / 2, (ny - 1) / 2))
     src = (ra0 + 20 / 3600 / np.cos(np.radians(dec0)), dec0 - 15 / 3600)

@@ -150,7 +150,7 @@ def test_bad_candidates_fail_one_by_one(bad_survey: Path, tmp_path: Path) -> Non
     reasons = {r.candidate_id: r.message for r in s.records if r.status == "failed"}
     assert "outside this X-ray image" in reasons["FAR"] or "outside this optical image" in reasons["FAR"]
     assert "empty.fits" in reasons["EMPTY"] and "no counts" in reasons["EMPTY"]
-    assert "nowcs.fits: no celestial WCS" in reasons["NOWCS"]
+    assert "nowcs.fits: WCS is not celestial" in reasons["NOWCS"]
     assert "nothere.fits: file not found" in reasons["MISSING"]
     with open(out / "render_failures.csv", newline="") as fh:
         failures = list(csv.DictReader(fh))
