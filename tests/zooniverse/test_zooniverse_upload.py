@@ -175,11 +175,25 @@ def test_media_never_accepted_is_a_failure_then_repaired(double: PanoptesDouble,
 
 def test_expired_url_gets_a_fresh_one(double: PanoptesDouble, fast: ZooniverseConfig, creds: Credentials,
                                       subject_set: Path) -> None:
-    double.inject("PUT", "^/upload/", status=403, times=2)
+    # one refused PUT: whichever worker meets it asks for one fresh signed URL and succeeds
+    # (two injected refusals would race: both could land on the same subject's two tries)
+    double.inject("PUT", "^/upload/", status=403, times=1)
     res = upload(subject_set, fast, creds)
     assert res.ok
-    assert len(double.requests_to("PUT", "^/api/subjects/")) == 2
+    assert len(double.requests_to("PUT", "^/api/subjects/")) == 1
     assert_complete(double, subject_set, res.subject_set_id or "")
+
+
+def test_url_refused_twice_is_a_failure_then_a_rerun_completes(
+    double: PanoptesDouble, fast: ZooniverseConfig, creds: Credentials, subject_set: Path
+) -> None:
+    double.inject("PUT", "^/upload/", status=403, times=2)
+    res = upload(subject_set, fast, creds, threads=1)  # one worker: both refusals hit the first subject
+    assert not res.ok and len(res.failures) == 1 and "HTTP 403" in str(res.failures)
+    assert sum(r["media_ok"] == "false" for r in ledger_rows(subject_set)) == 1
+    again = upload(subject_set, fast, creds)
+    assert again.ok and again.n_created == 0
+    assert_complete(double, subject_set, again.subject_set_id or "")
 
 
 def test_token_revoked_midway_logs_in_again(creds: Credentials, tmp_path: Path) -> None:
