@@ -29,6 +29,12 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS, Wcsprm
 
+_isal_zlib: Any
+try:  # ISA-L's inflate (python-isal); zlib's (through gzip) otherwise
+    from isal import isal_zlib as _isal_zlib
+except ImportError:  # pragma: no cover - isal is a dependency, but the reader works without it
+    _isal_zlib = None
+
 _BLOCK = 2880
 _CARD = 80
 _DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
@@ -70,12 +76,30 @@ class _Hdu:
     extname: str
 
 
+def _gunzip(raw: bytes) -> bytes:
+    """``gzip.decompress(raw)``, by ISA-L (python-isal, ~2.5x faster than zlib) when installed.
+
+    Inflate is exact, so the bytes are the same either way. Anything but one complete gzip member
+    (several members, trailing bytes, a truncated or corrupt stream) goes to `gzip.decompress`,
+    which then decides, or raises, as it always did.
+    """
+    if _isal_zlib is not None:
+        try:
+            inflater = _isal_zlib.decompressobj(31)  # wbits 16 + 15: one gzip member
+            out = inflater.decompress(raw)
+            if inflater.eof and not inflater.unused_data:
+                return out
+        except _isal_zlib.error:
+            pass
+    return gzip.decompress(raw)
+
+
 def _buffer(path: str) -> Any:
     """The file's bytes: gzip decompressed in one pass (writable), else a copy-on-write memory map."""
     with open(path, "rb") as fh:
         if fh.read(2) == b"\x1f\x8b":
             fh.seek(0)
-            return bytearray(gzip.decompress(fh.read()))
+            return bytearray(_gunzip(fh.read()))
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
 
 

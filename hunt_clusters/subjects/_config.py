@@ -64,7 +64,8 @@ class RenderConfig:
     line_width : float
         Contour line width in output pixels.
     antialias : bool
-        Draw contours on a 2x supersampled layer (smooth lines; costs about 2 ms per subject).
+        Draw contours anti-aliased with aggdraw (smooth lines, edge pixels partly opaque; costs
+        about 1.5 ms per subject); False draws hard-edged lines in pure colours.
     scale_bar_arcmin : float
         Length of the scale bar (0 = no scale bar).
     compass : bool

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import aggdraw
 import contourpy
 import numpy as np
 from astropy.visualization import (
@@ -31,7 +32,6 @@ from ._inputs import load_image
 log = logging.getLogger(__name__)
 
 _LUT_SIZE = 4096
-_SUPERSAMPLE = 2
 
 
 class EmptyXrayError(InputError):
@@ -102,7 +102,9 @@ def _stretch_lut(stretch: str, a: float) -> np.ndarray:
 
 def display_limits(values: np.ndarray, config: RenderConfig) -> tuple[float, float]:
     """Display limits of the optical values (finite ones) from the configured astropy interval."""
-    finite = values[np.isfinite(values)]
+    flat = values.ravel()
+    good = np.isfinite(flat)
+    finite = flat if good.all() else flat[good]  # no copy in the usual all-finite case
     if finite.size == 0:
         raise InputError("no finite optical pixels around the candidate (all NaN)")
     step = max(1, finite.size // 10000)
@@ -146,7 +148,7 @@ def stretch_unit(values: np.ndarray, config: RenderConfig,
 def stretch_uint8(values: np.ndarray, config: RenderConfig,
                   limits: tuple[float, float] | None = None) -> np.ndarray:
     """`stretch_unit` scaled to 0-255 as uint8 (the display image)."""
-    return _stretch_lut8(config.stretch, config.stretch_a)[_lut_index(values, config, limits)]
+    return np.take(_stretch_lut8(config.stretch, config.stretch_a), _lut_index(values, config, limits))
 
 
 # --------------------------------------------------------------------------- X-ray
@@ -414,59 +416,51 @@ def _draw_marks(img: Image.Image, optical: SkyImage, crop: OpticalCrop, ra: floa
                       stroke_fill=black)
 
 
-_COVER_LUT = [0] + [255] * 255
+def _draw_lines(img: Image.Image, groups: list[tuple[tuple[int, int, int], list[np.ndarray]]],
+                config: RenderConfig) -> None:
+    """Draw polylines (``(m, 2)`` arrays, output pixel coordinates) into ``img``, one colour per group.
 
-
-def _blend_lines(rgb: np.ndarray, groups: list[tuple[tuple[int, int, int], list[np.ndarray]]],
-                 config: RenderConfig) -> None:
-    """Draw polylines (output pixel coordinates) into ``rgb`` in place, one colour per group.
-
-    All lines go into one mask over their bounding box, each group with its own value (later
-    groups, the inner levels, on top). With ``config.antialias`` the mask is drawn at 2x and the
-    coverage box-filtered back (Pillow has no anti-aliased wide lines): edge pixels get partial
-    opacity. Only the touched pixels are blended.
+    Later groups (the inner levels) go on top. With ``config.antialias`` the lines are drawn by
+    `aggdraw <https://github.com/pytroll/aggdraw>`_ (the Anti-Grain Geometry rasteriser: exact
+    coverage of wide lines, so edge pixels are partly opaque), into the lines' bounding box only;
+    without it Pillow draws them with hard edges (pure colours). Vertices that did not map to a
+    finite position (outside a projection's domain) are left out.
     """
-    size = rgb.shape[0]
-    f = _SUPERSAMPLE if config.antialias else 1
     pts = np.concatenate([line for _, lines in groups for line in lines])
+    if not np.isfinite(pts).all():
+        cleaned = []
+        for colour, lines in groups:
+            kept = [line[np.isfinite(line).all(axis=1)] for line in lines]
+            kept = [line for line in kept if len(line) >= 2]
+            if kept:
+                cleaned.append((colour, kept))
+        if not cleaned:
+            return
+        groups = cleaned
+        pts = np.concatenate([line for _, lines in groups for line in lines])
+    if not config.antialias:
+        draw = ImageDraw.Draw(img)
+        width = max(1, int(round(config.line_width)))
+        for colour, lines in groups:
+            for line in lines:
+                draw.line(line.ravel().tolist(), fill=colour, width=width, joint="curve")
+        return
     pad = config.line_width / 2.0 + 2.0
-    x0 = max(int(np.floor(pts[:, 0].min() - pad)), 0)
-    y0 = max(int(np.floor(pts[:, 1].min() - pad)), 0)
-    x1 = min(int(np.ceil(pts[:, 0].max() + pad)) + 1, size)
-    y1 = min(int(np.ceil(pts[:, 1].max() + pad)) + 1, size)
+    x0, y0 = np.maximum(np.floor(pts.min(axis=0) - pad).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(pts.max(axis=0) + pad).astype(int) + 1, img.size)
     if x1 <= x0 or y1 <= y0:
         return
-    ids = Image.new("L", ((x1 - x0) * f, (y1 - y0) * f), 0)
-    draw = ImageDraw.Draw(ids)
-    width = max(1, int(round(config.line_width * f)))
-    shift = np.array([x0, y0], dtype=float)
-    for gi, (_, lines) in enumerate(groups):
+    box = (int(x0), int(y0), int(x1), int(y1))
+    sub = img.crop(box)
+    draw = aggdraw.Draw(sub)
+    # aggdraw's pixel (i, j) covers [i, i + 1) x [j, j + 1): its centre is at +0.5
+    shift = np.array([0.5 - x0, 0.5 - y0])
+    for colour, lines in groups:
+        pen = aggdraw.Pen(colour, config.line_width)
         for line in lines:
-            o = (line - shift + 0.5) * f - 0.5
-            draw.line(o.ravel().tolist(), fill=gi + 1, width=width, joint="curve")
-    cover = ids.point(_COVER_LUT) if f > 1 else None
-    alpha = np.asarray(cover.reduce(f)) if cover is not None else np.asarray(ids)
-    flat = np.flatnonzero(alpha)
-    if flat.size == 0:
-        return
-    w = alpha.shape[1]
-    iy, ix = np.divmod(flat, w)
-    g = np.asarray(ids)
-    if f > 1:
-        gid = g[f * iy, f * ix]
-        for dy in range(f):
-            for dx in range(f):
-                if dy or dx:
-                    np.maximum(gid, g[f * iy + dy, f * ix + dx], out=gid)
-        a = (alpha.ravel()[flat].astype(np.float32) * np.float32(1 / 255.0))[:, None]
-    else:
-        gid = g.ravel()[flat]
-        a = np.ones((flat.size, 1), dtype=np.float32)
-    palette = np.array([(0, 0, 0)] + [c for c, _ in groups], dtype=np.float32)
-    target = (iy + y0) * size + (ix + x0)
-    pixels = rgb.reshape(-1, 3)
-    blended = pixels[target] * (1.0 - a) + palette[gid] * a + 0.5
-    pixels[target] = blended.astype(np.uint8)
+            draw.line((line + shift).ravel().tolist(), pen)
+    draw.flush()
+    img.paste(sub, box)
 
 
 @dataclass(frozen=True, eq=False)
@@ -547,20 +541,17 @@ def render_overlay(optical: Any, xray: Any, ra: float | None = None, dec: float 
         out[:, 1] = size - 0.5 - (p[:, 1] - crop.y0 + 0.5) * k
         return out
 
+    img = base.convert("RGB")
     n_lev = len(contours.lines)
-    if n_lev:
-        rgb = np.array(base.convert("RGB"))
+    kept = [(k_lev, line) for k_lev, lines in enumerate(contours.lines) for line in lines if len(line) >= 2]
+    if kept:
         n_col = len(config.colors)
+        placed = np.split(to_out(np.concatenate([line for _, line in kept])),
+                          np.cumsum([len(line) for _, line in kept])[:-1])
         groups: dict[int, list[np.ndarray]] = {}
-        for k_lev, lines in enumerate(contours.lines):
-            groups.setdefault(min(k_lev * n_col // n_lev, n_col - 1), []).extend(
-                to_out(line) for line in lines if len(line) >= 2)
-        drawn = [(_hex(config.colors[ci]), lines) for ci, lines in sorted(groups.items()) if lines]
-        if drawn:
-            _blend_lines(rgb, drawn, config)
-        img = Image.fromarray(rgb, mode="RGB")
-    else:
-        img = base.convert("RGB")
+        for (k_lev, _), line in zip(kept, placed):
+            groups.setdefault(min(k_lev * n_col // n_lev, n_col - 1), []).append(line)
+        _draw_lines(img, [(_hex(config.colors[ci]), lines) for ci, lines in sorted(groups.items())], config)
     _draw_marks(img, opt, crop, ra, dec, to_out, config)
     return Overlay(img, contours, crop)
 

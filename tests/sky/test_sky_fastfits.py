@@ -201,3 +201,25 @@ def test_the_header_is_made_on_first_use(tmp_path: Path) -> None:
     assert dataclasses.replace(img, kind="xray").header is img.header
     with pytest.raises(dataclasses.FrozenInstanceError):
         img.header = fits.Header()  # type: ignore[misc]
+
+
+def test_gzip_inflate_gives_what_gzip_gives(tmp_path: Path) -> None:
+    import zlib
+
+    from hunt_clusters.sky import _fastfits
+
+    assert _fastfits._isal_zlib is not None  # the fast inflate is in use (a dependency)
+    payload = np.random.default_rng(3).integers(0, 50, 200_000, dtype=np.uint8).tobytes()
+    one = gzip.compress(payload)
+    assert _fastfits._gunzip(one) == payload
+    assert _fastfits._gunzip(one + gzip.compress(b"more")) == payload + b"more"  # two members
+    assert _fastfits._gunzip(one + b"\0\0") == gzip.decompress(one + b"\0\0") == payload  # zero padding
+    for bad in (one[:5000], one[:3000] + bytes(100) + one[3100:]):  # truncated, corrupt
+        with pytest.raises((EOFError, OSError, zlib.error)):
+            gzip.decompress(bad)
+        with pytest.raises((EOFError, OSError, zlib.error)):
+            _fastfits._gunzip(bad)
+    path = _write(tmp_path / "img.fits.gz", [(WCS_CARDS, INT16)])
+    (tmp_path / "img.fits").write_bytes(gzip.decompress(path.read_bytes()))
+    fast, plain = read_simple(path), read_simple(tmp_path / "img.fits")
+    assert fast.data.flags.writeable and np.array_equal(fast.data, plain.data)

@@ -187,3 +187,26 @@ def test_config_rejects_bad_values_with_the_option_name() -> None:
         RenderConfig.from_mapping({"fov": 3})
     assert RenderConfig(colors="#112233,#445566").colors == ("#112233", "#445566")
     assert RenderConfig(format="JPG").format == "jpeg"
+
+
+@pytest.mark.parametrize("antialias", [True, False])
+def test_lines_are_drawn_where_their_vertices_are(antialias: bool) -> None:
+    from PIL import Image
+
+    from hunt_clusters.subjects._overlay import _draw_lines
+
+    img = Image.new("RGB", (30, 30))
+    # a horizontal line through pixel centres of row 10 (2 px wide: rows 9.5-10.5 fully, 9 and 11 half)
+    line = np.array([[4.0, 10.0], [25.0, 10.0], [np.nan, 10.0]])  # the NaN vertex is left out
+    _draw_lines(img, [((255, 0, 0), [line])], RenderConfig(line_width=2.0, antialias=antialias))
+    red = np.asarray(img)[..., 0].astype(int)
+    assert (np.asarray(img)[..., 1:] == 0).all()
+    middle = red[:, 8:22]
+    assert (middle[10] == 255).all()
+    assert (middle[:8] == 0).all() and (middle[13:] == 0).all()
+    if antialias:  # half-covered rows are half red: the edge is anti-aliased, at the right place
+        assert (abs(middle[9] - 128) <= 3).all() and (abs(middle[11] - 128) <= 3).all()
+        assert (middle[8] == 0).all() and (middle[12] == 0).all()
+    else:  # Pillow's 2-px line: pure red, two rows
+        assert sorted({int(r) for r in np.nonzero(middle.max(axis=1))[0]}) in ([9, 10], [10, 11])
+        assert set(np.unique(middle)) <= {0, 255}
