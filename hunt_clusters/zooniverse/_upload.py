@@ -96,12 +96,9 @@ def find_project(conn: Connection, project: str | int) -> dict[str, Any]:
     key = str(project).strip()
     ep = conn.config.endpoint
     if key.isdigit():
-        try:
-            body, _ = conn.request("GET", f"/projects/{key}")
-        except ZooniverseError as exc:
-            if "HTTP 404" in str(exc):
-                raise InputError(f"project {key} not found on {ep} (or not visible to this account)") from None
-            raise
+        proj = get_resource(conn, "projects", key, f"project {key}", " (or not visible to this account)")
+        proj.pop("_etag", None)
+        return proj
     else:
         if "/" not in key:
             raise InputError(f"--project {key!r}: give the numeric id or the slug owner/name from the project's URL")
@@ -112,27 +109,35 @@ def find_project(conn: Connection, project: str | int) -> dict[str, Any]:
     return dict(items[0])
 
 
+def get_resource(conn: Connection, slug: str, rid: str, what: str, hint: str = "") -> dict[str, Any]:
+    """``GET /api/<slug>/<rid>``: the resource, or `InputError` naming ``what`` when there is none."""
+    try:
+        body, etag = conn.request("GET", f"/{slug}/{rid}")
+    except ZooniverseError as exc:
+        if "HTTP 404" in str(exc):
+            raise InputError(f"{what} not found on {conn.config.endpoint}{hint}") from None
+        raise
+    items = (body or {}).get(slug) or []
+    if not items:
+        raise InputError(f"{what} not found on {conn.config.endpoint}{hint}")
+    return {**items[0], "_etag": etag}
+
+
+def _check_owner(resource: dict[str, Any], what: str, project: dict[str, Any], advice: str = "") -> None:
+    owner = str((resource.get("links") or {}).get("project"))
+    if owner != str(project["id"]):
+        raise InputError(
+            f"{what} belongs to project {owner}, not to project {project['id']} ({project.get('slug')}){advice}"
+        )
+
+
 def find_workflow(conn: Connection, workflow: str | int, project: dict[str, Any]) -> dict[str, Any]:
     """The workflow resource, checked to belong to ``project``."""
     wid = str(workflow).strip()
     if not wid.isdigit():
         raise InputError(f"--workflow {wid!r}: give the workflow's numeric id")
-    try:
-        body, etag = conn.request("GET", f"/workflows/{wid}")
-    except ZooniverseError as exc:
-        if "HTTP 404" in str(exc):
-            raise InputError(f"workflow {wid} not found on {conn.config.endpoint}") from None
-        raise
-    items = (body or {}).get("workflows") or []
-    if not items:
-        raise InputError(f"workflow {wid} not found on {conn.config.endpoint}")
-    wf = dict(items[0])
-    owner = str((wf.get("links") or {}).get("project"))
-    if owner != str(project["id"]):
-        raise InputError(
-            f"workflow {wid} belongs to project {owner}, not to project {project['id']} ({project.get('slug')})"
-        )
-    wf["_etag"] = etag
+    wf = get_resource(conn, "workflows", wid, f"workflow {wid}")
+    _check_owner(wf, f"workflow {wid}", project)
     return wf
 
 
@@ -154,22 +159,9 @@ def find_subject_set(
     pid = str(project["id"])
     key = str(subject_set).strip()
     if key.isdigit():
-        try:
-            body, _ = conn.request("GET", f"/subject_sets/{key}")
-        except ZooniverseError as exc:
-            if "HTTP 404" in str(exc):
-                raise InputError(f"subject set {key} not found on {conn.config.endpoint}") from None
-            raise
-        items = (body or {}).get("subject_sets") or []
-        if not items:
-            raise InputError(f"subject set {key} not found on {conn.config.endpoint}")
-        sset = dict(items[0])
-        owner = str((sset.get("links") or {}).get("project"))
-        if owner != pid:
-            raise InputError(
-                f"subject set {key} belongs to project {owner}, not to project {pid} ({project.get('slug')}); "
-                "give a set of this project or a new name"
-            )
+        sset = get_resource(conn, "subject_sets", key, f"subject set {key}")
+        sset.pop("_etag", None)
+        _check_owner(sset, f"subject set {key}", project, "; give a set of this project or a new name")
         return sset, False
     found = _find_sets_by_name(conn, pid, key)
     if found:

@@ -12,7 +12,7 @@ from typing import Any
 from .._errors import InputError
 from ..workflow import WorkflowDefinition, load_workflow
 from ._client import Connection, Credentials, UncertainError, ZooniverseConfig, ZooniverseError, connect
-from ._upload import find_project, find_workflow
+from ._upload import find_project, find_workflow, get_resource
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +154,7 @@ def pull_workflow(
     tmpl = template if isinstance(template, WorkflowDefinition) or template is None else load_workflow(template)
     conn = connect(config or ZooniverseConfig(), credentials)
     wid = str(workflow).strip()
-    try:
-        body, _ = conn.request("GET", f"/workflows/{wid}")
-    except ZooniverseError as exc:
-        if "HTTP 404" in str(exc):
-            raise InputError(f"workflow {wid} not found on {conn.config.endpoint}") from None
-        raise
-    wf = (body or {}).get("workflows", [{}])[0]
+    wf = get_resource(conn, "workflows", wid, f"workflow {wid}")
     tasks = wf.get("tasks") or {}
     strings = wf.get("strings") or {}
     source = f"{conn.config.endpoint} workflow {wid}"
