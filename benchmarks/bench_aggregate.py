@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,7 +72,7 @@ def generate_export(path: Path, n_rows: int, *, n_subjects: int | None = None, s
     sd_tpl = ('"{{""{sid}"":{{""retired"":null,""image"":""XC{sid}.png"",""#candidate_id"":""XC{sid}"",'
               '""#ra"":""150.1"",""#dec"":""2.2""}}}}"')
     labels_v = {
-        "3.7": [lab.replace('""', '') for lab in LABELS],
+        "3.7": list(LABELS),
         "3.8": ["![cl.png](https://panoptes-uploads.zooniverse.org/x/cl.png) " + LABELS[0], *LABELS[1:]],
     }
     truth = rng.integers(0, 5, n_subjects)
@@ -259,10 +260,14 @@ def main() -> None:
     tmp = a.tmp or Path(tempfile.mkdtemp(prefix="bench_aggregate_"))
     tmp.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores; scratch {tmp}")
-    if a.rows:
-        part1(a.rows, tmp)
-    if a.big_rows:
-        part2(a.big_rows, tmp, a.block_mb, a.keep)
+    try:
+        if a.rows:
+            part1(a.rows, tmp)
+        if a.big_rows:
+            part2(a.big_rows, tmp, a.block_mb, a.keep)
+    finally:
+        if a.tmp is None and not a.keep:
+            shutil.rmtree(tmp, ignore_errors=True)   # our own temp dir: leave nothing behind
 
 
 if __name__ == "__main__":

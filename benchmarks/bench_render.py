@@ -171,6 +171,20 @@ def main() -> None:
         print(f"{label:28s}{t[0] * 1e3:12.1f}{1 / t[0]:12.1f}{t_anchor[0] / t[0]:10.1f}{target:>8s}"
               f"{t[1] * 1e3:10.1f}")
 
+    # tensor resampling (docs/render.md): the fitted affine map against reproject_interp, images in memory
+    from hunt_clusters.subjects import make_tensor
+    from hunt_clusters.subjects._inputs import load_image
+
+    loaded = [(load_image(o, "optical"), load_image(x, "xray"), ra, dec) for _, ra, dec, x, o in rows[:20]]
+    t_method = {
+        method: _time(lambda r, cfg=RenderConfig(tensor_method=method): make_tensor(r[0], r[1], r[2], r[3], cfg),
+                      loaded, repeat=3)[0]
+        for method in ("affine", "reproject")
+    }
+    print(f"\ntensor, images in memory, {len(loaded)} candidates: affine {t_method['affine'] * 1e3:.1f} ms CPU, "
+          f"anchor reproject_interp {t_method['reproject'] * 1e3:.1f} ms, "
+          f"speed-up {t_method['reproject'] / t_method['affine']:.1f}x")
+
     # --jobs scaling: the whole command path (pool start-up, manifest, tensors off)
     times = {}
     for n_jobs in (1, 2):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -35,16 +36,19 @@ def export_row(
 
     ``answer`` is the annotation value (label text, list, int or ``None``); ``annotations``
     replaces the whole annotation list (``[]`` for a classification without the task).
-    Anonymous users are named ``not-logged-in-<hash>``; their ``user_ip`` is the hash.
+    Anonymous users are named ``not-logged-in-<hash>``; their ``user_ip`` is the hash (for a
+    logged-in user, the first 20 hex digits of the SHA-1 of the name: the same in every run).
 
     Examples
     --------
     >>> r = export_row(1, "alice", 101, "Yes", candidate_id="XC1", user_id=5)
     >>> r["annotations"]
     '[{"task":"T0","task_label":"What do the X-ray contours show?","value":"Yes"}]'
+    >>> r["user_ip"]  # the same in every process (not Python's randomised hash())
+    '522b276a356bdf39013d'
     """
     anon = user.startswith("not-logged-in-")
-    ip = user[len("not-logged-in-") :] if anon else f"{abs(hash(user)) % 16**20:020x}"
+    ip = user[len("not-logged-in-") :] if anon else hashlib.sha1(user.encode("utf-8")).hexdigest()[:20]
     meta: dict[str, Any] = {
         "source": "api",
         "session": "0" * 16,

@@ -160,24 +160,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series | None,
                metrics: dict[str, Any]) -> None:
-    try:
-        from ..consensus import compare_with_experts, format_comparison, make_estimator
-    except ImportError as exc:  # pragma: no cover - while the consensus stage is being built
-        print(f"  consensus not available ({exc}): labels not computed")
-        return
-    methods = ("majority", "dawid-skene", "swap") if args.method == "all" else (args.method,)
+    from ..consensus import METHODS, compare_with_experts, format_comparison, make_estimator
+
+    methods = tuple(METHODS) if args.method == "all" else (args.method,)
     votes = votes.copy(deep=False)
     votes.attrs["source"] = str(args.out / f"votes.{args.votes_format}")
     gold = _gold_split(args, votes, experts, metrics)
     gold_methods = {m.strip() for m in args.gold_methods.split(",") if m.strip()}
-    unknown = gold_methods - {"majority", "dawid-skene", "swap"}
+    unknown = gold_methods - set(METHODS)
     if unknown:
         raise InputError(f"--gold-methods: unknown method(s) {', '.join(sorted(unknown))}; "
-                         "valid: majority, dawid-skene, swap")
+                         f"valid: {', '.join(METHODS)}")
     labels, volunteers = [], []
     for name in methods:
         use_gold = gold is not None and name in gold_methods and name != "majority"
-        est = make_estimator(name).fit(votes, gold=gold) if use_gold else make_estimator(name).fit(votes)
+        est = make_estimator(name).fit(votes, gold=gold if use_gold else None)
         labels.append(est.labels_)
         vol = est.volunteers_.copy()
         vol.insert(0, "method", est.method)

@@ -7,7 +7,6 @@ import logging
 from dataclasses import fields
 from pathlib import Path
 
-from .._errors import InputError
 
 NAME = "render"
 HELP = "draw X-ray contours over optical images for volunteers and write CNN tensors"
@@ -95,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         render_subject_set,
         select_candidates,
     )
-    from ..subjects._subject_set import _read_catalogue
+    from ..sky import read_candidates
 
     overrides = {f.name: getattr(args, f"opt_{f.name}", None) for f in fields(RenderConfig)}
     source = Path(args.source)
@@ -117,15 +116,13 @@ def run(args: argparse.Namespace) -> int:
         select, candidates, tensors = args.select, args.candidates, not args.no_tensors
         kosiba, kclass, ksplit, sheet = (args.kosiba_layout, args.kosiba_class or "expert",
                                          args.kosiba_split, args.contact_sheet)
-    if args.jobs < 1:
-        raise InputError(f"--jobs {args.jobs}: expected 1 or more")
     summary = render_subject_set(
         catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
         force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,
         kosiba_split=ksplit, progress=args.progress,
     )
     if sheet is not None:
-        table = select_candidates(_read_catalogue(catalogue), select, candidates)
+        table = select_candidates(read_candidates(catalogue, validate=False), select, candidates)
         contact_sheet(out, class_captions(table), sheet, per_class=args.per_class)
     text = summary.summary()
     if summary.ok:

@@ -21,6 +21,13 @@ _E = TypeVar("_E", bound="ConsensusEstimator")
 TIE_BREAKS: tuple[str, ...] = ("first-vote", "class-order")
 
 
+def check_tie_break(tie_break: str) -> str:
+    """Return ``tie_break`` if it is one of `TIE_BREAKS`, else raise ValueError."""
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"tie_break must be one of {', '.join(TIE_BREAKS)}, not {tie_break!r}")
+    return tie_break
+
+
 def label_columns(classes: Sequence[str] = CLASSES) -> list[str]:
     """Columns of the labels table (``docs/formats.md``), in order.
 
@@ -60,6 +67,7 @@ def plurality(
     numpy.ndarray
         ``(n_subjects,)`` class codes.
     """
+    check_tie_break(tie_break)
     masked = counts.astype(np.float64)
     if allowed is not None:
         masked = np.where(allowed, masked, -1.0)
@@ -72,8 +80,6 @@ def plurality(
             times = np.where(tied[multi], enc.first_vote_time(multi), np.inf)
             best = tied[multi] & (times == times.min(axis=1)[:, None])
             label[multi] = best.argmax(axis=1)
-    elif tie_break != "class-order":
-        raise ValueError(f"tie_break must be one of {TIE_BREAKS}, not {tie_break!r}")
     return label
 
 
@@ -169,20 +175,24 @@ class ConsensusEstimator:
             )
         return mask
 
-    def _set_labels(self, enc: EncodedVotes, label: np.ndarray, p_cluster: np.ndarray) -> None:
-        """Fill `labels_` from label codes and p_cluster (NaN / no label where n_votes == 0)."""
+    def _set_labels(self, enc: EncodedVotes, label: np.ndarray, p_cluster: np.ndarray,
+                    labelled: np.ndarray | None = None) -> None:
+        """Fill `labels_` from label codes and p_cluster; no label and NaN p_cluster outside
+        ``labelled`` (default: the subjects with votes, ``n_votes > 0``)."""
         counts = enc.vote_counts()
         n_votes = counts.sum(axis=1)
         voted = n_votes > 0
+        if labelled is None:
+            labelled = voted
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = counts / n_votes[:, None]
         frac[~voted] = np.nan
         labels = np.asarray(enc.classes, dtype=object)[label]
-        labels[~voted] = None
+        labels[~labelled] = None
         agreement = np.full(enc.n_subjects, np.nan)
         agreement[voted] = frac[voted, label[voted]]
         p = np.asarray(p_cluster, dtype=np.float64).copy()
-        p[~voted] = np.nan
+        p[~labelled] = np.nan
         cols: dict[str, Any] = {
             "candidate_id": enc.candidate_ids,
             "subject_id": enc.subjects.to_numpy(),

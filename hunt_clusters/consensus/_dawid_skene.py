@@ -196,13 +196,7 @@ class DawidSkene(ConsensusEstimator):
         probas[~active] = np.nan
         label = np.where(active, post.argmax(axis=1), 0)
         p_cluster = post[:, self._cluster()].sum(axis=1)
-        p_cluster[~active] = np.nan
-        self._set_labels(enc, label, p_cluster)
-        # a subject with a gold label but no votes still has its (gold) label
-        no_votes_gold = is_gold & ~voted
-        if no_votes_gold.any():
-            self.labels_.loc[no_votes_gold, "label"] = np.asarray(enc.classes, dtype=object)[label[no_votes_gold]]
-            self.labels_.loc[no_votes_gold, "p_cluster"] = p_cluster[no_votes_gold]
+        self._set_labels(enc, label, p_cluster, labelled=active)   # gold without votes keeps its label
         self.probas_ = pd.DataFrame(probas, index=enc.subjects, columns=list(enc.classes))
         self.confusion_matrices_ = pi
         self.priors_ = pd.Series(np.exp(log_rho), index=list(enc.classes), name="prior")

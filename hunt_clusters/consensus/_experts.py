@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
+from sklearn.metrics import confusion_matrix
 
 from .. import CLASSES, CLUSTER_CLASSES
 from .._errors import InputError
@@ -23,16 +23,17 @@ DEFAULT_VOTE_BINS: tuple[int, ...] = (1, 3, 5, 10, 15, 20, 30, 50)
 BINARY_CLASSES: tuple[str, str] = ("cluster", "non-cluster")
 
 
-def _kappa(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> float | None:
-    """Cohen's kappa (sklearn), or None where it is undefined (chance agreement of 1)."""
-    if len(truth) == 0:
+def _kappa(cm: list[list[int]]) -> float | None:
+    """Cohen's kappa ``(p_o - p_e) / (1 - p_e)`` of a confusion matrix, or None where it is undefined
+    (no pair, or chance agreement of 1)."""
+    m = np.asarray(cm, dtype=np.float64)
+    n = m.sum()
+    if n == 0:
         return None
-    cm = confusion_matrix(truth, pred, labels=list(labels)).astype(float)
-    n = cm.sum()
-    p_e = float((cm.sum(axis=0) * cm.sum(axis=1)).sum() / n**2)
+    p_e = float((m.sum(axis=0) * m.sum(axis=1)).sum() / n**2)
     if math.isclose(p_e, 1.0):
         return None
-    return float(cohen_kappa_score(truth, pred, labels=list(labels)))
+    return (float(np.trace(m)) / n - p_e) / (1.0 - p_e)
 
 
 def _accuracy(truth: np.ndarray, pred: np.ndarray) -> float | None:
@@ -156,6 +157,7 @@ def compare_with_experts(
         return confusion_matrix(list(t), list(p), labels=list(order)).astype(int).tolist()
 
     methods = sorted(map(str, labels["method"].dropna().unique())) if "method" in labels.columns else []
+    confusion, binary_confusion = cm(truth, pred, classes), cm(truth_b, pred_b, BINARY_CLASSES)
     result: dict[str, Any] = {
         "method": methods[0] if len(methods) == 1 else (methods or None),
         "n_labels": int(len(labels.loc[~_missing(labels["label"])])),
@@ -164,13 +166,13 @@ def compare_with_experts(
         "n_both": int(len(both)),
         "binary_from": binary_from,
         "classes": list(classes),
-        "confusion": cm(truth, pred, classes),
+        "confusion": confusion,
         "accuracy": _accuracy(truth, pred),
-        "kappa": _kappa(list(truth), list(pred), classes),
+        "kappa": _kappa(confusion),
         "binary_classes": list(BINARY_CLASSES),
-        "binary_confusion": cm(truth_b, pred_b, BINARY_CLASSES),
+        "binary_confusion": binary_confusion,
         "binary_accuracy": _accuracy(truth_b, pred_b),
-        "binary_kappa": _kappa(list(truth_b), list(pred_b), BINARY_CLASSES),
+        "binary_kappa": _kappa(binary_confusion),
         "by_n_votes": _by_n_votes(both, truth, pred, truth_b, pred_b, vote_bins),
     }
     return result

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import CLASSES, CLUSTER_CLASSES
-from ._base import TIE_BREAKS, ConsensusEstimator, plurality
+from ._base import ConsensusEstimator, check_tie_break, plurality
 from ._votes import EncodedVotes
 
 
@@ -61,9 +61,7 @@ class MajorityVote(ConsensusEstimator):
                  cluster_classes: Sequence[str] | frozenset[str] = CLUSTER_CLASSES,
                  include_experts: bool = False) -> None:
         super().__init__(classes=classes, cluster_classes=cluster_classes, include_experts=include_experts)
-        if tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break must be one of {', '.join(TIE_BREAKS)}, not {tie_break!r}")
-        self.tie_break = tie_break
+        self.tie_break = check_tie_break(tie_break)
 
     def _params(self) -> dict[str, Any]:
         return {"tie_break": self.tie_break}

@@ -12,7 +12,7 @@ from scipy.special import expit
 
 from .. import CLASSES, CLUSTER_CLASSES
 from .._errors import InputError
-from ._base import TIE_BREAKS, ConsensusEstimator, plurality
+from ._base import ConsensusEstimator, check_tie_break, plurality
 from ._votes import EncodedVotes, parse_gold
 
 log = logging.getLogger(__name__)
@@ -140,14 +140,12 @@ class SWAP(ConsensusEstimator):
             raise InputError(f"SWAP pseudo_count must be positive, not {pseudo_count!r}")
         if not initial <= cap < 1:
             raise InputError(f"SWAP cap must be at least the initial skill and below 1, not {cap!r}")
-        if tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break must be one of {', '.join(TIE_BREAKS)}, not {tie_break!r}")
         self.prior = prior
         self.threshold = threshold
         self.initial = initial
         self.pseudo_count = pseudo_count
         self.cap = cap
-        self.tie_break = tie_break
+        self.tie_break = check_tie_break(tie_break)
 
     def _params(self) -> dict[str, Any]:
         return {"prior": self.prior, "threshold": self.threshold, "initial": self.initial,

@@ -413,7 +413,8 @@ def as_expert_series(experts: pd.Series | pd.DataFrame, *, name: str = "experts"
 def cluster_mask(classes: Sequence[str], cluster_classes: frozenset[str] | Sequence[str] = CLUSTER_CLASSES
                  ) -> np.ndarray:
     """Boolean array: which of ``classes`` count as a cluster."""
-    return np.array([c in set(cluster_classes) for c in classes], dtype=bool)
+    wanted = frozenset(cluster_classes)
+    return np.array([c in wanted for c in classes], dtype=bool)
 
 
 __all__ = ["EncodedVotes", "REQUIRED_COLUMNS", "as_expert_series", "cluster_mask", "encode_votes", "parse_gold"]

@@ -254,12 +254,16 @@ def redshift_distribution(cat: Table, bins: tuple[float, ...] = REDSHIFT_BINS) -
     return Table(rows=rows, names=("z", "low-z", "hi-z", "galaxy"))
 
 
-def confusion_matrix(cat: Table) -> Table:
-    """Expert class (columns) against true class (rows) over the expert sample."""
+def _expert_sample(cat: Table) -> tuple[np.ndarray, np.ndarray]:
+    """True and expert class of each candidate of the expert sample."""
     exp = np.ma.filled(np.ma.asarray(cat["expert_class"]), "")
     sel = np.asarray(cat["in_expert"], dtype=bool)
-    tc = np.asarray(cat["true_class"]).astype(str)[sel]
-    ec = np.asarray(exp).astype(str)[sel]
+    return np.asarray(cat["true_class"]).astype(str)[sel], np.asarray(exp).astype(str)[sel]
+
+
+def confusion_matrix(cat: Table) -> Table:
+    """Expert class (columns) against true class (rows) over the expert sample."""
+    tc, ec = _expert_sample(cat)
     t = Table()
     t["true \\ expert"] = list(CLASSES)
     for c in CLASSES:
@@ -271,13 +275,10 @@ def format_summary(cat: Table) -> str:
     """The text ``hunt-clusters simulate`` prints: class mix, redshifts, expert confusion matrix."""
     mix = class_mix(cat)
     mix["fraction"].format = ".3f"
-    exp = np.ma.filled(np.ma.asarray(cat["expert_class"]), "")
-    sel = np.asarray(cat["in_expert"], dtype=bool)
-    tc = np.asarray(cat["true_class"]).astype(str)[sel]
-    ec = np.asarray(exp).astype(str)[sel]
-    acc5 = float((tc == ec).mean()) if sel.any() else float("nan")
+    tc, ec = _expert_sample(cat)
+    acc5 = float((tc == ec).mean()) if tc.size else float("nan")
     clusters = list(CLUSTER_CLASSES)
-    acc2 = float((np.isin(tc, clusters) == np.isin(ec, clusters)).mean()) if sel.any() else float("nan")
+    acc2 = float((np.isin(tc, clusters) == np.isin(ec, clusters)).mean()) if tc.size else float("nan")
     parts = [
         f"{len(cat)} candidates: {int(np.sum(cat['in_expert']))} expert, "
         f"{int(np.sum(cat['in_zooniverse']))} Zooniverse, "

@@ -33,7 +33,7 @@ import math
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -353,6 +353,12 @@ def _iso_ms(t_ms: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(t_ms.astype("datetime64[ms]"), unit="ms")
 
 
+def _switch_ms(cfg: VolunteerConfig) -> int:
+    """When the later workflow version goes live (ms since epoch): rows from then on carry it."""
+    start = int(np.datetime64(cfg.start, "ms").astype(np.int64))
+    return start + int(cfg.version_switch * cfg.duration_days * 86_400_000)
+
+
 # ---------------------------------------------------------------------------------------------
 # inputs
 # ---------------------------------------------------------------------------------------------
@@ -640,7 +646,6 @@ def _pair(rng: np.random.Generator, counts: np.ndarray, n_subj: int) -> np.ndarr
 
 @dataclass(frozen=True)
 class _Population:
-    n: int
     confusion: np.ndarray  # (n, K, K)
     anonymous: np.ndarray  # bool
     expert: np.ndarray  # "" / "expert" / "owner"
@@ -651,6 +656,11 @@ class _Population:
     agent: np.ndarray
     offset: np.ndarray
     language: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of volunteers, the two experts included."""
+        return int(self.anonymous.size)
 
 
 def _population(rng: np.random.Generator, n_vol: int, cfg: VolunteerConfig) -> _Population:
@@ -698,7 +708,6 @@ def _population(rng: np.random.Generator, n_vol: int, cfg: VolunteerConfig) -> _
     user_name[n_vol] = "hunt_for_clusters_team"
     user_name[n_vol + 1] = "xclass_expert"
     return _Population(
-        n=n,
         confusion=conf,
         anonymous=anon,
         expert=expert,
@@ -726,7 +735,6 @@ class _Simulation:
     pop: _Population
     retired_at: np.ndarray  # per subject, ms; -1 if not retired
     first_ms: np.ndarray  # per subject
-    counted: np.ndarray  # per subject
 
 
 def _simulate(
@@ -872,8 +880,7 @@ def _simulate(
     retired_at[ok] = t_all[cidx[o[starts[ok] + R - 1]]] + 150
     first_ms = np.full(S, -1, dtype=np.int64)
     # first classification per subject: rows are in time order, so the first occurrence
-    _, first_row = np.unique(subj_all, return_index=True)
-    present = np.unique(subj_all)
+    present, first_row = np.unique(subj_all, return_index=True)
     first_ms[present] = t_all[first_row] - dur_all[first_row]
     return _Simulation(
         subj=subj_all,
@@ -888,7 +895,6 @@ def _simulate(
         pop=pop,
         retired_at=retired_at,
         first_ms=first_ms,
-        counted=counted,
     )
 
 
@@ -958,22 +964,8 @@ def synthetic_subject_set(n_subjects: int, *, seed: int = 0) -> tuple[pd.DataFra
 # ---------------------------------------------------------------------------------------------
 def _early_workflow(wf: WorkflowDefinition) -> WorkflowDefinition:
     """The early version: the same answers in the same order, with the `EARLY_LABELS` wording."""
-    from ..workflow import Answer
-
-    answers = tuple(
-        Answer(label=EARLY_LABELS.get(a.klass or "", a.label), klass=a.klass, help=a.help) for a in wf.answers
-    )
-    return WorkflowDefinition(
-        display_name=wf.display_name,
-        task=wf.task,
-        question=wf.question,
-        answers=answers,
-        help=wf.help,
-        task_type=wf.task_type,
-        retirement_count=wf.retirement_count,
-        workflow_id=wf.workflow_id,
-        source=wf.source,
-    )
+    answers = tuple(replace(a, label=EARLY_LABELS.get(a.klass or "", a.label)) for a in wf.answers)
+    return replace(wf, answers=answers)
 
 
 def write_workflows_export(
@@ -1117,7 +1109,7 @@ def _formatter(
     sids = manifest["subject_id"].to_numpy()
     sdata = _subject_data(manifest, sim, cfg, retirement)
     versions = list(cfg.versions)
-    t_switch = np.datetime64(cfg.start, "ms").astype(np.int64) + int(cfg.version_switch * cfg.duration_days * 86_400_000)
+    t_switch = _switch_ms(cfg)
     # annotations per (version, answer)
     ann = []
     for w in (_early_workflow(wf), wf):
@@ -1362,10 +1354,7 @@ def write_export(
         if own:
             fh.close()
     present = np.unique(sim.vol)
-    t_switch = np.datetime64(config.start, "ms").astype(np.int64) + int(
-        config.version_switch * config.duration_days * 86_400_000
-    )
-    n_late = int((sim.t_ms >= t_switch).sum())
+    n_late = int((sim.t_ms >= _switch_ms(config)).sum())
     n_retired = int((sim.retired_at >= 0).sum())
     wpath = None
     if workflows_out is not None:

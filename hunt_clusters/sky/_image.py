@@ -179,16 +179,19 @@ class SkyImage:
         Equivalent to ``wcs.world_to_pixel(position)`` (distortions included), but fast for the
         many single positions of a cutout loop: see :mod:`hunt_clusters.sky._geometry`.
         """
+        lon, _, x, y = self._project(position)
+        return x.reshape(np.shape(lon)), y.reshape(np.shape(lon))
+
+    def _project(self, position: SkyCoord) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+        """``(lon, lat, x, y)``: ``position`` in the image frame (deg) and its pixel, x/y flattened to 1-D."""
         lon, lat = lonlat_deg(position, self._frame)
         world = (lon, lat) if self.wcs.wcs.lng == 0 else (lat, lon)
         x, y = self.wcs.all_world2pix(np.atleast_1d(world[0]), np.atleast_1d(world[1]), 0)
-        return x.reshape(np.shape(lon)), y.reshape(np.shape(lon))
+        return lon, lat, x, y
 
     def _inside(self, position: SkyCoord) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(inside, x, y)``: the footprint test of :meth:`contains` with the pixel it found."""
-        lon, lat = lonlat_deg(position, self._frame)
-        world = (lon, lat) if self.wcs.wcs.lng == 0 else (lat, lon)
-        x, y = self.wcs.all_world2pix(np.atleast_1d(world[0]), np.atleast_1d(world[1]), 0)
+        lon, lat, x, y = self._project(position)
         ny, nx = self.shape
         with np.errstate(invalid="ignore"):
             inside = np.isfinite(x) & np.isfinite(y) & (x >= -0.5) & (x < nx - 0.5) & (y >= -0.5) & (y < ny - 0.5)

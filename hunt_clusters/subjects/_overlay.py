@@ -246,15 +246,12 @@ def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
         valid = esm >= 0.1 * float(esm.max())
         esm_safe = np.where(valid, esm, 1.0)
         rate = csm / esm_safe
-        e_typ = _median(e[e > 0])
-        e_norm = e_typ if xray.exposure is not None else 1.0
-        if xray.exposure is None:  # NaN mask only: stay in counts/pixel
-            e_typ = 1.0
+        # typical exposure; with a NaN mask only (no exposure map) the units stay counts/pixel
+        e_typ = _median(e[e > 0]) if xray.exposure is not None else 1.0
     else:
         valid = None
         rate = csm
         e_typ = 1.0
-        e_norm = 1.0
     if b is not None:
         bsm = _smooth(b, s)
         bkg_rate = bsm / (esm_safe if e is not None else 1.0)
@@ -264,10 +261,10 @@ def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
     else:
         bkg_level = _median(rate if valid is None else rate[valid])
         net = rate - bkg_level
-        b_counts = bkg_level * (e_norm if xray.exposure is not None else 1.0)
+        b_counts = bkg_level * e_typ
     area = 4.0 * np.pi * s * s
     b_counts = max(b_counts, 1.0 / area)
-    noise = float(np.sqrt(b_counts / area) / (e_typ if xray.exposure is not None else 1.0))
+    noise = float(np.sqrt(b_counts / area) / e_typ)
     mask = ~valid if valid is not None else np.ma.nomask
     return XraySignal(np.ma.MaskedArray(net, mask=mask), x0, y0, noise, bkg_level, s, total, cx, cy)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ from PIL import Image
 
 from .. import CLASSES, __version__
 from .._errors import InputError
+from ..sky import read_candidates
 from ._config import MAX_SUBJECT_BYTES, RenderConfig
 from ._inputs import load_image
 from ._overlay import encode_subject, render_overlay, xray_signal
@@ -92,28 +94,6 @@ class RenderSummary:
 
 
 # --------------------------------------------------------------------------- catalogue
-def _read_catalogue(catalogue: str | os.PathLike[str] | Table) -> Table:
-    try:
-        from ..sky import read_candidates  # type: ignore[attr-defined]
-    except ImportError:  # the sky stage without a public reader: plain astropy
-        read_candidates = None
-    if read_candidates is not None:
-        return read_candidates(catalogue, validate=False)
-    if isinstance(catalogue, Table):
-        table = catalogue.copy(copy_data=False)
-        table.meta.setdefault("base_dir", str(Path.cwd()))
-        return table
-    path = Path(catalogue)
-    if not path.is_file():
-        raise InputError(f"{path}: catalogue not found")
-    try:
-        table = Table.read(path, format="ascii.ecsv" if path.suffix == ".ecsv" else None)
-    except Exception as exc:
-        raise InputError(f"{path}: cannot read the candidate catalogue ({exc})") from None
-    table.meta["base_dir"] = str(path.resolve().parent)
-    return table
-
-
 def _column(table: Table, name: str) -> Any:
     for col in table.colnames:
         if col.lower() == name:
@@ -360,7 +340,7 @@ def render_subject_set(
     if kosiba_class not in ("expert", "true"):
         raise InputError(f"kosiba class {kosiba_class!r}: expected 'expert' or 'true'")
     label = str(catalogue) if not isinstance(catalogue, Table) else "<Table>"
-    table = _read_catalogue(catalogue)
+    table = read_candidates(catalogue, validate=False)
     table = select_candidates(table, select, candidates, source=label)
     if len(table) == 0:
         raise InputError(f"{label}: no candidates selected (select={select!r}); nothing to render")
@@ -412,9 +392,10 @@ def render_subject_set(
     )
     need_tensors = tensors and not tensors_fresh
     jobs_list = [
-        _Job(j.candidate_id, j.ra, j.dec, j.xray, j.optical, j.out_file, j.render, need_tensors,
-             str(kosiba / (_safe_name(j.candidate_id) + ".png")) if kosiba is not None else "",
-             j.config, j.max_bytes)
+        dataclasses.replace(
+            j, tensor=need_tensors,
+            kosiba_file=str(kosiba / (_safe_name(j.candidate_id) + ".png")) if kosiba is not None else "",
+        )
         for j in jobs_list
     ]
     n_skip = sum(not j.render for j in jobs_list)

@@ -66,7 +66,6 @@ def _resample(data: np.ndarray, source_wcs: WCS, target: WCS, size: int, method:
         if resid <= _AFFINE_TOLERANCE_PX:
             b = b - np.asarray(offset, dtype=float)
             ratio = float(np.sqrt(abs(np.linalg.det(a))))  # source pixels per target pixel
-            src = data
             # Work on the part of the source that the target grid touches.
             corners = np.array([[-1, -1], [size, -1], [-1, size], [size, size]], dtype=float)
             sc = corners @ a.T + b

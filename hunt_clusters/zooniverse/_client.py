@@ -398,21 +398,38 @@ class Connection:
             path, query = str(nxt), None
 
     # -- media -------------------------------------------------------------------------------
-    def put_media(self, url: str, data: bytes, mime: str) -> tuple[int, float | None]:
-        """PUT bytes to a signed upload URL (no Zooniverse auth header); (HTTP status, Retry-After).
-
-        Raises ``requests.RequestException`` on connection failures and timeouts.
-        """
+    def _media_session(self) -> requests.Session:
+        """This thread's session for media URLs (no Zooniverse auth header), kept open for reuse."""
         sess = getattr(self._media, "session", None)
         if sess is None:
             sess = requests.Session()
             sess.mount("http://", _TimeoutAdapter(self.config.timeout, 4))
             sess.mount("https://", _TimeoutAdapter(self.config.timeout, 4))
             self._media.session = sess
+        return sess
+
+    def put_media(self, url: str, data: bytes, mime: str) -> tuple[int, float | None]:
+        """PUT bytes to a signed upload URL (no Zooniverse auth header); (HTTP status, Retry-After).
+
+        Raises ``requests.RequestException`` on connection failures and timeouts.
+        """
+        sess = self._media_session()
         self._count()
         resp = sess.put(url, data=data, headers={"Content-Type": mime, "x-ms-blob-type": "BlockBlob"})
         resp.close()
         return resp.status_code, _retry_after(resp)
+
+    def head_media(self, url: str) -> tuple[int, int | None]:
+        """HEAD a media URL, following redirects; (HTTP status, Content-Length or None).
+
+        Raises ``requests.RequestException`` on connection failures and timeouts.
+        """
+        sess = self._media_session()
+        self._count()
+        resp = sess.head(url, allow_redirects=True)
+        resp.close()
+        length = resp.headers.get("Content-Length")
+        return resp.status_code, int(length) if length is not None else None
 
 
 def _describe(exc: BaseException) -> str:

@@ -119,28 +119,23 @@ def download_export(
         raise ZooniverseError(f"the {what} has no download URL")
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
-        with requests.get(src, stream=True, timeout=conn.config.timeout) as resp:
+        # the descriptor is wrapped first, so that it is closed whatever fails below
+        with os.fdopen(fd, "wb") as fh, requests.get(src, stream=True, timeout=conn.config.timeout) as resp:
             if resp.status_code != 200:
                 raise ZooniverseError(f"downloading the {what}: HTTP {resp.status_code}")
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with os.fdopen(fd, "wb") as fh, tqdm(
-                total=total, unit="B", unit_scale=True, desc=out.name, disable=not progress
-            ) as bar:
+            with tqdm(total=total, unit="B", unit_scale=True, desc=out.name, disable=not progress) as bar:
                 for chunk in resp.iter_content(1 << 16):
                     fh.write(chunk)
                     bar.update(len(chunk))
         os.replace(tmp, out)
-    except requests.RequestException as exc:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise ZooniverseError(f"downloading the {what}: {type(exc).__name__}") from None
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if isinstance(exc, requests.RequestException):
+            raise ZooniverseError(f"downloading the {what}: {type(exc).__name__}") from None
         raise
     log.info("wrote %s (%d bytes)", out, out.stat().st_size)
     return out

@@ -28,10 +28,24 @@ class LedgerEntry:
     media_ok: bool
 
 
+def _format(entry: LedgerEntry) -> str:
+    """One CSV line of the ledger (quoted as ``csv`` does, ending in a newline)."""
+    buf = io.StringIO()
+    flag = "true" if entry.media_ok else "false"
+    csv.writer(buf, lineterminator="\n").writerow(
+        [entry.candidate_id, entry.subject_id, entry.subject_set_id, entry.uploaded_at, flag]
+    )
+    return buf.getvalue()
+
+
+_HEADER = ",".join(LEDGER_COLUMNS) + "\n"
+
+
 class Ledger:
     """The ledger beside a manifest, rewritten atomically (temp file + ``os.replace``) on every change.
 
-    Thread-safe: workers call `record` concurrently.
+    Thread-safe: workers call `record` concurrently. Each entry's CSV line is kept, so that a
+    rewrite joins lines instead of formatting every row again.
 
     Examples
     --------
@@ -47,6 +61,7 @@ class Ledger:
         self.path = Path(path)
         self._lock = threading.Lock()
         self.entries: dict[str, LedgerEntry] = {}
+        self._lines: dict[str, str] = {}  # candidate_id -> its CSV line, in the order of `entries`
         if self.path.exists():
             self._load()
 
@@ -61,26 +76,25 @@ class Ledger:
                 flag = (row["media_ok"] or "").strip().lower()
                 if flag not in ("true", "false"):
                     raise InputError(f"{self.path}, line {lineno}: media_ok {row['media_ok']!r} is not true or false")
-                self.entries[row["candidate_id"]] = LedgerEntry(
+                entry = LedgerEntry(
                     row["candidate_id"], row["subject_id"], row["subject_set_id"], row["uploaded_at"], flag == "true"
                 )
+                self.entries[entry.candidate_id] = entry
+                self._lines[entry.candidate_id] = _format(entry)
 
     def record(self, entry: LedgerEntry) -> None:
         """Add or replace an entry and rewrite the file atomically."""
         with self._lock:
             self.entries[entry.candidate_id] = entry
+            self._lines[entry.candidate_id] = _format(entry)
             self._write()
 
     def _write(self) -> None:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(LEDGER_COLUMNS)
-        for e in self.entries.values():
-            w.writerow([e.candidate_id, e.subject_id, e.subject_set_id, e.uploaded_at, "true" if e.media_ok else "false"])
+        text = _HEADER + "".join(self._lines.values())
         fd, tmp = tempfile.mkstemp(prefix=".upload_ledger.", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(buf.getvalue())
+                fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)

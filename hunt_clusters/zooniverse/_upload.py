@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -94,18 +95,16 @@ def find_project(conn: Connection, project: str | int) -> dict[str, Any]:
         When no such project is visible on the endpoint.
     """
     key = str(project).strip()
-    ep = conn.config.endpoint
     if key.isdigit():
         proj = get_resource(conn, "projects", key, f"project {key}", " (or not visible to this account)")
         proj.pop("_etag", None)
         return proj
-    else:
-        if "/" not in key:
-            raise InputError(f"--project {key!r}: give the numeric id or the slug owner/name from the project's URL")
-        body, _ = conn.request("GET", "/projects", params={"slug": key})
+    if "/" not in key:
+        raise InputError(f"--project {key!r}: give the numeric id or the slug owner/name from the project's URL")
+    body, _ = conn.request("GET", "/projects", params={"slug": key})
     items = (body or {}).get("projects") or []
     if not items:
-        raise InputError(f"project {key!r} not found on {ep} (or not visible to this account)")
+        raise InputError(f"project {key!r} not found on {conn.config.endpoint} (or not visible to this account)")
     return dict(items[0])
 
 
@@ -146,15 +145,12 @@ def _find_sets_by_name(conn: Connection, project_id: str, name: str) -> list[dic
     return [s for s in sets if s.get("display_name") == name and str(s["links"].get("project")) == project_id]
 
 
-def find_subject_set(
-    conn: Connection, subject_set: str | int, project: dict[str, Any], *, create: bool = True
-) -> tuple[dict[str, Any] | None, bool]:
+def find_subject_set(conn: Connection, subject_set: str | int, project: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The subject set with this id or display name in ``project``; created when named and missing.
 
     Returns
     -------
-    (resource or None, created) : tuple
-        ``None`` only when ``create`` is False and no set has that name.
+    (resource, created) : tuple
     """
     pid = str(project["id"])
     key = str(subject_set).strip()
@@ -168,22 +164,49 @@ def find_subject_set(
         if len(found) > 1:
             log.warning("%d subject sets are named %r in project %s; using %s", len(found), key, pid, found[0]["id"])
         return dict(found[0]), False
-    if not create:
-        return None, False
     body_json = {"subject_sets": {"display_name": key, "metadata": {}, "links": {"project": pid}}}
-    for attempt in range(conn.config.retries + 1):
+    sset, _ = create_once(
+        conn, "/subject_sets", body_json, lambda: next(iter(_find_sets_by_name(conn, pid, key)), None)
+    )
+    log.info("created subject set %s %r in project %s", sset["id"], key, pid)
+    return dict(sset), True
+
+
+def create_once(
+    conn: Connection, path: str, payload: dict[str, Any], find: Callable[[], dict[str, Any] | None]
+) -> tuple[dict[str, Any], bool]:
+    """``POST`` a create that is never repeated blindly: after a lost reply, ``find()`` looks first.
+
+    A 5xx or a dropped connection leaves unknown whether the object was created
+    (`UncertainError`); ``find`` returns it when it was, and only otherwise is the create sent again
+    (up to ``conn.config.retries`` more times, with backoff).
+
+    Returns
+    -------
+    (resource, replied) : tuple
+        The created resource (the first of the reply's ``<slug>`` list, the slug being ``path``'s
+        last part), and False when it was found by ``find`` instead of read from a reply.
+
+    Examples
+    --------
+    >>> wf, replied = create_once(conn, "/workflows", {"workflows": attrs},
+    ...                           lambda: None)  # doctest: +SKIP
+    """
+    cfg = conn.config
+    slug = path.rstrip("/").rsplit("/", 1)[-1]
+    for attempt in range(cfg.retries + 1):
         try:
-            body, _ = conn.request("POST", "/subject_sets", json=body_json, safe=False)
-            sset = dict(body["subject_sets"][0])
-            log.info("created subject set %s %r in project %s", sset["id"], key, pid)
-            return sset, True
+            body, _ = conn.request("POST", path, json=payload, safe=False)
         except UncertainError as exc:
-            found = _find_sets_by_name(conn, pid, key)
-            if found:
-                return dict(found[0]), True
-            if attempt >= conn.config.retries:
+            found = find()
+            if found is not None:
+                log.info("POST /api%s: created %s despite %s", path, found.get("id"), exc)
+                return found, False
+            if attempt >= cfg.retries:
                 raise ZooniverseError(str(exc)) from None
-            time.sleep(conn.config.wait(attempt))
+            time.sleep(cfg.wait(attempt))
+            continue
+        return body[slug][0], True
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -242,19 +265,11 @@ class _Uploader:
         locs = subject.get("locations") or []
         if not locs:
             return False
-        url = next(iter(locs[0].values()))
-        sess = requests.Session()
         try:
-            self.conn._count()
-            resp = sess.head(url, timeout=self.conn.config.timeout, allow_redirects=True)
+            status, length = self.conn.head_media(next(iter(locs[0].values())))
         except requests.RequestException:
             return False
-        finally:
-            sess.close()
-        if not 200 <= resp.status_code < 300:
-            return False
-        length = resp.headers.get("Content-Length")
-        return length is None or int(length) == rec.size
+        return 200 <= status < 300 and (length is None or length == rec.size)
 
     def fresh_upload_url(self, subject_id: str, rec: SubjectRecord) -> str:
         """Ask for new signed upload URLs by re-sending the subject's locations."""
@@ -274,27 +289,11 @@ class _Uploader:
                 "links": {"project": self.project_id, "subject_sets": [self.set_id]},
             }
         }
-        cfg = self.conn.config
-        for attempt in range(cfg.retries + 1):
-            try:
-                body, _ = self.conn.request("POST", "/subjects", json=payload, safe=False)
-            except UncertainError as exc:
-                # the create may have succeeded with its reply lost: look before creating again
-                found = self.lookup(rec.candidate_id)
-                if found is not None:
-                    log.info("%s: created despite %s (subject %s)", rec.candidate_id, exc, found["id"])
-                    with self.lock:
-                        self.n_created += 1
-                    return found, False
-                if attempt >= cfg.retries:
-                    raise ZooniverseError(str(exc)) from None
-                time.sleep(cfg.wait(attempt))
-                continue
-            subject = body["subjects"][0]
-            with self.lock:
-                self.n_created += 1
-            return subject, True
-        raise AssertionError("unreachable")  # pragma: no cover
+        # the create may succeed with its reply lost: the set is listed before creating again
+        subject, replied = create_once(self.conn, "/subjects", payload, lambda: self.lookup(rec.candidate_id))
+        with self.lock:
+            self.n_created += 1
+        return subject, replied
 
     def put_media(self, url: str, rec: SubjectRecord) -> tuple[bool, str]:
         """PUT the image through the signed URL, retrying; (ok, reason)."""
@@ -463,8 +462,6 @@ def upload_subject_set(
     pid = str(proj["id"])
     wf = find_workflow(conn, workflow, proj) if workflow is not None else None
     sset, created = find_subject_set(conn, set_key, proj)
-    if sset is None:  # pragma: no cover - find_subject_set creates it
-        raise ZooniverseError(f"subject set {set_key!r} could not be created")
     sid = str(sset["id"])
     other = {e.subject_set_id for e in ledger.entries.values()} - {sid}
     if other:

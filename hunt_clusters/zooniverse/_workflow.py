@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import InputError
 from ..workflow import WorkflowDefinition, load_workflow
-from ._client import Connection, Credentials, UncertainError, ZooniverseConfig, ZooniverseError, connect
-from ._upload import find_project, find_workflow, get_resource
+from ._client import Connection, Credentials, ZooniverseConfig, ZooniverseError, connect
+from ._upload import create_once, find_project, find_workflow, get_resource
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +109,9 @@ def push_workflow(
         log.info("updated workflow %s (now version %s)", wf["id"], wf.get("version"))
         return PushResult(str(wf["id"]), False, str(wf.get("version", "")))
     payload = {"workflows": {**attrs, "primary_language": "en", "links": {"project": pid}}}
-    for attempt in range(conn.config.retries + 1):
-        try:
-            body, _ = conn.request("POST", "/workflows", json=payload, safe=False)
-            wf = body["workflows"][0]
-            break
-        except UncertainError as exc:
-            same = _find_by_name(conn, pid, defn.display_name)
-            if same:
-                wf = same[0]
-                break
-            if attempt >= conn.config.retries:
-                raise ZooniverseError(str(exc)) from None
-            time.sleep(conn.config.wait(attempt))
+    wf, _ = create_once(
+        conn, "/workflows", payload, lambda: next(iter(_find_by_name(conn, pid, defn.display_name)), None)
+    )
     log.info("created workflow %s %r in project %s", wf["id"], defn.display_name, pid)
     return PushResult(str(wf["id"]), True, str(wf.get("version", "")))
 

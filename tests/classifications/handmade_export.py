@@ -30,8 +30,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from hunt_clusters.classifications import export_row, write_export
 
 A0 = "Galaxy cluster with visible galaxies"
@@ -89,14 +87,8 @@ def write(path: Path, *, quote_header: bool = False) -> Path:
 
 
 def mock_writer() -> Any:
-    """``(write_export, VolunteerConfig, synthetic_subject_set)`` of the mock volunteers, or skip the test."""
-    try:
-        from hunt_clusters.mock import VolunteerConfig, synthetic_subject_set  # type: ignore[attr-defined]
-        from hunt_clusters.mock import write_export as mock_write  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from hunt_clusters.mock._volunteers import VolunteerConfig, synthetic_subject_set
-            from hunt_clusters.mock._volunteers import write_export as mock_write
-        except ImportError:
-            pytest.skip("mock volunteers not available")
+    """``(write_export, VolunteerConfig, synthetic_subject_set)`` of the mock volunteers."""
+    from hunt_clusters.mock import VolunteerConfig, synthetic_subject_set
+    from hunt_clusters.mock import write_export as mock_write
+
     return mock_write, VolunteerConfig, synthetic_subject_set

@@ -65,7 +65,7 @@ def test_gold_subject_without_votes_keeps_its_gold_label() -> None:
     ds = DawidSkene().fit(_votes(), pd.Series({"C": "hi-z"}))
     lab = ds.labels_.set_index("candidate_id")
     assert lab.loc["C", "label"] == "hi-z" and lab.loc["C", "n_votes"] == 0
-    assert lab.loc["C", "p_cluster"] == 1.0
+    assert lab.loc["C", "p_cluster"] == 1.0 and np.isnan(lab.loc["C", "agreement"])
     assert ds.probas_.loc[3].tolist() == [0, 1, 0, 0, 0]
 
 

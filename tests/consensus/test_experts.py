@@ -79,6 +79,22 @@ def test_binary_from_label_or_p_cluster() -> None:
     assert by_p["confusion"] == by_label["confusion"]
 
 
+def test_kappa_is_sklearns() -> None:
+    from sklearn.metrics import cohen_kappa_score
+
+    from hunt_clusters import CLASSES
+
+    rng = np.random.default_rng(4)
+    truth = rng.choice(CLASSES, 300)
+    pred = np.where(rng.random(300) < 0.6, truth, rng.choice(CLASSES, 300))
+    ids = [f"C{i}" for i in range(300)]
+    labels = pd.DataFrame({"candidate_id": ids, "subject_id": range(300), "n_votes": 5, "label": pred,
+                           "p_cluster": 0.5})
+    m = compare_with_experts(labels, pd.Series(truth, index=ids))
+    assert m["kappa"] == pytest.approx(cohen_kappa_score(truth, pred, labels=list(CLASSES)), rel=1e-12)
+    assert 0.4 < m["kappa"] < 0.7
+
+
 def test_undefined_kappa_is_none() -> None:
     labels = pd.DataFrame({"candidate_id": ["A", "B"], "subject_id": [1, 2], "n_votes": [3, 3],
                            "label": ["low-z", "low-z"], "p_cluster": [1.0, 0.9]})

@@ -8,7 +8,7 @@ import pytest
 from panoptes_aggregation.reducers.question_consensus_reducer import question_consensus_reducer
 
 from hunt_clusters import CLASSES
-from hunt_clusters.consensus import MajorityVote, label_columns
+from hunt_clusters.consensus import SWAP, MajorityVote, label_columns
 
 
 def _nine_votes() -> pd.DataFrame:
@@ -60,6 +60,13 @@ def test_ties_first_vote_and_class_order() -> None:
     order = MajorityVote(tie_break="class-order").fit_predict(votes)
     assert order.tolist() == ["hi-z", "galaxy", "low-z"]
     assert first.index.tolist() == [1, 2, 3]
+
+
+def test_unknown_tie_break_is_refused() -> None:
+    with pytest.raises(ValueError, match="tie_break must be one of first-vote, class-order, not 'random'"):
+        MajorityVote(tie_break="random")
+    with pytest.raises(ValueError, match="not 'random'"):
+        SWAP(tie_break="random")
 
 
 def test_string_times_as_in_the_export_break_ties() -> None:

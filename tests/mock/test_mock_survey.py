@@ -193,6 +193,8 @@ def test_confusion_matrix_counts_the_expert_sample(tiny_survey: SurveyResult) ->
     assert total == TINY.n_expert
     text = format_summary(tiny_survey.catalogue)
     assert "class mix" in text and "redshift distribution" in text and "experts vs truth" in text
+    agree = sum(int(cm[c][i]) for i, c in enumerate(CLASSES))  # the diagonal
+    assert f"5-class agreement {agree / total:.3f}," in text
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,12 @@ def test_columns_and_order_match_the_real_export(small: dict, real_dir: Path) ->
     assert small["df"].shape == (small["summary"].n_rows, 14)
 
 
+def test_columns_are_those_the_reader_expects() -> None:
+    from hunt_clusters.classifications import EXPORT_COLUMNS as READER_COLUMNS
+
+    assert EXPORT_COLUMNS == READER_COLUMNS  # two copies (mock must not import a stage): keep them equal
+
+
 def test_bytes_are_what_the_csv_module_writes(small: dict) -> None:
     text = (small["root"] / "export.csv").read_text()
     rows = list(csv.reader(io.StringIO(text)))

@@ -83,6 +83,9 @@ def test_ledger_roundtrip_and_atomic_rewrite(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["upload_ledger.csv"]  # no temp file left behind
     again = Ledger(tmp_path / "upload_ledger.csv")
     assert again.entries == led.entries
+    again.record(LedgerEntry('C "3"', "1003", "1000", "2026-01-01T00:00:03Z", True))  # loaded rows kept as they were
+    assert (tmp_path / "upload_ledger.csv").read_text() == text + '"C ""3""",1003,1000,2026-01-01T00:00:03Z,true\n'
+    assert list(Ledger(tmp_path / "upload_ledger.csv").entries) == ["A 1", "B,2", 'C "3"']
 
 
 def test_ledger_with_wrong_columns(tmp_path: Path) -> None:

@@ -149,7 +149,7 @@ def test_create_refused_every_time_stops_clearly_then_resumes(double: PanoptesDo
     assert not res.ok and len(res.failures) == 6
     assert all("HTTP 503" in reason for _, reason in res.failures)
     assert not double.state.subjects
-    assert not ledger_rows(subject_set) if (subject_set / "upload_ledger.csv").exists() else True
+    assert not (subject_set / "upload_ledger.csv").exists()  # a subject not created is not recorded
     f.times = 0
     res = upload(subject_set, cfg, creds)
     assert res.ok and res.n_created == 6
@@ -171,6 +171,21 @@ def test_media_never_accepted_is_a_failure_then_repaired(double: PanoptesDouble,
     assert again.ok and again.n_created == 0 and again.n_media_repaired == 6
     assert len(double.requests_to("PUT", "^/api/subjects/")) == 6  # fresh signed URLs
     assert_complete(double, subject_set, res.subject_set_id or "")
+
+
+def test_truncated_media_is_found_and_repaired(double: PanoptesDouble, fast: ZooniverseConfig, creds: Credentials,
+                                               subject_set: Path) -> None:
+    first = upload(subject_set, fast, creds)
+    sid = first.subject_set_id or ""
+    victim = double.subjects_in(sid)[2]["id"]
+    double.state.media[f"{victim}/0"] = double.state.media[f"{victim}/0"][:-7]  # wrong size on the server
+    (subject_set / "upload_ledger.csv").unlink()  # no ledger: every image is checked with a HEAD
+    double.reset_requests()
+    again = upload(subject_set, fast, creds, subject_set=sid)
+    assert again.ok and again.n_created == 0 and again.n_media_repaired == 1
+    assert len(double.requests_to("HEAD", "/media/")) == 6
+    assert [r.path for r in double.requests_to("PUT", "^/api/subjects/")] == [f"/api/subjects/{victim}"]
+    assert_complete(double, subject_set, sid)
 
 
 def test_expired_url_gets_a_fresh_one(double: PanoptesDouble, fast: ZooniverseConfig, creds: Credentials,

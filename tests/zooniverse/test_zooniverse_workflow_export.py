@@ -16,6 +16,7 @@ from hunt_clusters.workflow import DEFAULT_WORKFLOW_PATH, load_workflow
 from hunt_clusters.zooniverse import (
     Credentials,
     ZooniverseConfig,
+    ZooniverseError,
     download_export,
     pull_workflow,
     push_workflow,
@@ -59,6 +60,16 @@ def test_push_creates_once_then_updates_by_name(double: PanoptesDouble, fast: Zo
     second = push_workflow(DEFAULT_WORKFLOW_PATH, project="7", config=fast, credentials=creds)
     assert not second.created and second.workflow_id == first.workflow_id
     assert len(double.state.workflows) == 2  # workflow 9 and the new one
+
+
+@pytest.mark.parametrize("fault", [dict(kind="drop_after"), dict(status=503)], ids=["reply lost", "503"])
+def test_push_create_is_not_repeated_blindly(fault: dict[str, object], double: PanoptesDouble, creds: Credentials) -> None:
+    cfg = ZooniverseConfig(endpoint=double.url, timeout=0.5, retries=3, backoff=0.01, max_backoff=0.02)
+    f = double.inject("POST", "^/api/workflows$", times=1, **fault)  # type: ignore[arg-type]
+    res = push_workflow(DEFAULT_WORKFLOW_PATH, project="7", config=cfg, credentials=creds)
+    assert f.fired == 1 and res.created
+    assert len(double.state.workflows) == 2  # workflow 9 and exactly one new one
+    assert double.state.workflows[res.workflow_id]["display_name"] == "The Hunt for Galaxy Clusters"
 
 
 def test_push_to_workflow_of_another_project(double: PanoptesDouble, fast: ZooniverseConfig,
@@ -122,6 +133,18 @@ def test_export_errors(double: PanoptesDouble, fast: ZooniverseConfig, creds: Cr
         download_export(tmp_path / "x.csv", project="7", export_type="subjects", workflow=9, config=fast,
                         credentials=creds)
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("fault, message", [(dict(status=500), "HTTP 500"), (dict(kind="drop"), "ConnectionError")],
+                         ids=["500", "dropped"])
+def test_export_download_failure_leaves_nothing(fault: dict[str, object], message: str, double: PanoptesDouble,
+                                                fast: ZooniverseConfig, creds: Credentials, tmp_path: Path) -> None:
+    double.set_export("projects", "7", "classifications", "classification_id\n1\n")
+    f = double.inject("GET", "^/exports/", times=1, **fault)  # type: ignore[arg-type]
+    with pytest.raises(ZooniverseError, match=f"downloading the classifications export of project 7 .*{message}"):
+        download_export(tmp_path / "c.csv", project="7", config=fast, credentials=creds, progress=False)
+    assert f.fired == 1
+    assert list(tmp_path.iterdir()) == []  # no partial file, no temp file
 
 
 def test_export_cli(double: PanoptesDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
