@@ -2,7 +2,7 @@
 
 from ._catalogue import COLUMN_ALIASES, CONTRACT_COLUMNS, SPEC_CLASSES, read_candidates
 from ._fetch import DSS_SURVEYS, dss_cache_path, fetch_dss
-from ._image import OutsideFootprintError, SkyImage, cutout, load_optical, load_xray
+from ._image import OutsideFootprintError, SkyImage, cutout, load_optical, load_xray, shift_wcs
 from ._source import ACCEPTED_FORMS, ImageSource
 from ._xmm import find_xmm_maps
 
@@ -22,4 +22,5 @@ __all__ = [
     "load_optical",
     "load_xray",
     "read_candidates",
+    "shift_wcs",
 ]

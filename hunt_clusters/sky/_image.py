@@ -375,6 +375,29 @@ def _cutout_shape(size: Any, scales_deg: np.ndarray) -> tuple[int, int]:
     return shape[0], shape[1]
 
 
+def shift_wcs(wcs: WCS, origin: tuple[float, float]) -> WCS:
+    """A copy of ``wcs`` for the sub-array whose pixel (0, 0) is pixel ``origin`` = (x, y) of ``wcs``.
+
+    Moves ``CRPIX`` and, where there is one, the SIP distortion's own reference pixel, so that a
+    distorted image keeps its distortion in the sub-array (what `cutout` and the renderer's
+    tensors both need).
+
+    Examples
+    --------
+    >>> w = WCS(naxis=2)
+    >>> w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    >>> w.wcs.crpix = [50.0, 60.0]
+    >>> shift_wcs(w, (10, 20)).wcs.crpix.tolist()
+    [40.0, 40.0]
+    """
+    out = copy.deepcopy(wcs)
+    shift = np.array(origin, dtype=float)
+    out.wcs.crpix = out.wcs.crpix - shift
+    if out.sip is not None:
+        out.sip = Sip(out.sip.a, out.sip.b, out.sip.ap, out.sip.bp, out.sip.crpix - shift)
+    return out
+
+
 def cutout(image: SkyImage, position: SkyCoord, size: Any, *, fill_value: float = np.nan) -> SkyImage:
     """Cut a field of view around a sky position out of an image and its maps.
 
@@ -443,11 +466,8 @@ def cutout(image: SkyImage, position: SkyCoord, size: Any, *, fill_value: float 
         return out
 
     origin = (large[1].start - small[1].start, large[0].start - small[0].start)
-    wcs = copy.deepcopy(image.wcs)
-    wcs.wcs.crpix = wcs.wcs.crpix - np.array(origin, dtype=float)
+    wcs = shift_wcs(image.wcs, origin)
     wcs.array_shape = shape
-    if wcs.sip is not None:
-        wcs.sip = Sip(wcs.sip.a, wcs.sip.b, wcs.sip.ap, wcs.sip.bp, wcs.sip.crpix - np.array(origin, dtype=float))
     return SkyImage(
         _cut(image.data, fill_value),
         wcs,

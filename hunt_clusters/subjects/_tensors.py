@@ -9,6 +9,7 @@ import numpy as np
 from astropy.wcs import WCS
 from scipy import ndimage
 
+from ..sky import shift_wcs
 from ._config import RenderConfig
 from ._inputs import load_image
 from ._overlay import XraySignal, stretch_unit, xray_signal
@@ -91,10 +92,7 @@ def _resample(data: np.ndarray, source_wcs: WCS, target: WCS, size: int, method:
         log.debug("affine map off by %.3f px; falling back to reproject_interp", resid)
     from reproject import reproject_interp
 
-    sub = source_wcs
-    if offset != (0, 0):
-        sub = source_wcs.deepcopy()
-        sub.wcs.crpix = sub.wcs.crpix - np.asarray(offset, dtype=float)
+    sub = shift_wcs(source_wcs, offset) if offset != (0, 0) else source_wcs
     out, _ = reproject_interp((data, sub), target, shape_out=(size, size), order="bilinear")
     return np.where(np.isfinite(out), out, cval).astype(np.float32)
 
