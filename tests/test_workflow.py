@@ -65,3 +65,13 @@ def test_bad_class_names_file(tmp_path: Path) -> None:
     f.write_text("question: Q\nanswers:\n  - label: A\n    class: quasar\n")
     with pytest.raises(InputError, match=r"bad\.yaml.*'quasar'.*low-z"):
         load_workflow(f)
+
+
+@pytest.mark.parametrize("module", ["_definition", "_version"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"hunt_clusters.workflow.{module}")
+    result = doctest.testmod(mod)
+    assert result.attempted > 0 and result.failed == 0

@@ -42,7 +42,7 @@ import pandas as pd
 
 from .. import CLASSES
 from .._errors import InputError
-from ..workflow import WorkflowDefinition, load_workflow
+from ..workflow import WorkflowDefinition, load_workflow, parse_version
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ class VolunteerConfig:
                 raise InputError(f"VolunteerConfig.{name} = {getattr(self, name)!r}: must be positive")
         if len(self.versions) != 2:
             raise InputError(f"VolunteerConfig.versions = {self.versions!r}: give two versions, early then late")
-        parsed = [_parse_version(v) for v in self.versions]
+        parsed = [parse_version(v, source="VolunteerConfig.versions") for v in self.versions]
         if not parsed[0] < parsed[1]:
             raise InputError(f"VolunteerConfig.versions = {self.versions!r}: the second must be later than the first")
         if self.metadata not in ("full", "minimal"):
@@ -311,13 +311,6 @@ class ExportSummary:
 # ---------------------------------------------------------------------------------------------
 # small helpers
 # ---------------------------------------------------------------------------------------------
-def _parse_version(v: str) -> tuple[int, int]:
-    parts = str(v).split(".")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise InputError(f"workflow version {v!r}: expected 'major.minor' with two integers, e.g. '16.55'")
-    return int(parts[0]), int(parts[1])
-
-
 def _jsonb_key(k: str) -> tuple[int, bytes]:
     b = k.encode()
     return (len(b), b)
@@ -1012,7 +1005,7 @@ def write_workflows_export(
     retirement = config.retirement or wf.retirement_count
     rows = []
     for ver, w in zip(config.versions, (_early_workflow(wf), wf)):
-        major, minor = _parse_version(ver)
+        major, minor = parse_version(ver, source="VolunteerConfig.versions")
         pan = w.to_panoptes()
         tasks = pan["tasks"]
         if w is not wf:

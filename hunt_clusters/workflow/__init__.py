@@ -7,5 +7,6 @@ from ._definition import (
     load_workflow,
     normalise_label,
 )
+from ._version import parse_version
 
-__all__ = ["DEFAULT_WORKFLOW_PATH", "Answer", "WorkflowDefinition", "load_workflow", "normalise_label"]
+__all__ = ["DEFAULT_WORKFLOW_PATH", "Answer", "WorkflowDefinition", "load_workflow", "normalise_label", "parse_version"]
