@@ -1,6 +1,6 @@
 """A Zooniverse classification export -> a tidy votes table (one row per classification, task and answer)."""
 
-from ._example import export_row, write_example_export, write_export
+from ._example import export_row, write_example_export, write_export_rows
 from ._mapping import AnswerMapper, read_workflows_export
 from ._reader import (
     EXPORT_COLUMNS,
@@ -32,6 +32,6 @@ __all__ = [
     "read_ledger",
     "read_workflows_export",
     "write_example_export",
-    "write_export",
+    "write_export_rows",
     "write_votes",
 ]

@@ -85,13 +85,13 @@ def export_row(
     }
 
 
-def write_export(rows: Iterable[Mapping[str, str]], path: str | Path, *, quote_header: bool = False) -> Path:
+def write_export_rows(rows: Iterable[Mapping[str, str]], path: str | Path, *, quote_header: bool = False) -> Path:
     """Write export rows (from `export_row`) as a classification export CSV.
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> p = write_export([export_row(1, "alice", 101, "Yes")], pathlib.Path(tempfile.mkdtemp()) / "e.csv")
+    >>> p = write_export_rows([export_row(1, "alice", 101, "Yes")], pathlib.Path(tempfile.mkdtemp()) / "e.csv")
     >>> p.read_text().splitlines()[0].split(",")[:2]
     ['classification_id', 'user_name']
     """
@@ -127,4 +127,4 @@ def write_example_export(path: str | Path) -> Path:
         export_row(4, "alice", 102, annotations=[], candidate_id="XC2", user_id=11,
                    created_at="2020-01-01 10:03:00 UTC"),
     ]  # fmt: skip
-    return write_export(rows, path)
+    return write_export_rows(rows, path)

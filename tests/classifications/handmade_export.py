@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hunt_clusters.classifications import export_row, write_export
+from hunt_clusters.classifications import export_row, write_export_rows
 
 A0 = "Galaxy cluster with visible galaxies"
 A1 = "Galaxy cluster with no visible galaxies (distant)"
@@ -83,7 +83,7 @@ def rows() -> list[dict[str, str]]:
 
 def write(path: Path, *, quote_header: bool = False) -> Path:
     """Write the export to ``path``."""
-    return write_export(rows(), path, quote_header=quote_header)
+    return write_export_rows(rows(), path, quote_header=quote_header)
 
 
 def mock_writer() -> Any:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import handmade_export as hm
-from hunt_clusters.classifications import ReadOptions, VersionRange, read_export, read_workflows_export, write_export
+from hunt_clusters.classifications import ReadOptions, VersionRange, read_export, read_workflows_export, write_export_rows
 from hunt_clusters.workflow import load_workflow
 from panoptes_reference import our_counts, panoptes_counts
 
@@ -79,7 +79,7 @@ def test_real_workflows_export(real_dir: Path, tmp_path: Path) -> None:
 
 def test_handmade_export_matches_panoptes(tmp_path: Path) -> None:
     rows = [r for i, r in enumerate(hm.rows(), start=1) if i not in (16, 18)]  # panoptes crashes on those
-    export = write_export(rows, tmp_path / "e.csv")
+    export = write_export_rows(rows, tmp_path / "e.csv")
     ref = panoptes_counts(export, 1, {"min": "1.1", "max": "2.3"}, "T0", tmp_path / "p")
     # answers as given (the integer answer stays "1", as panoptes_aggregation counts it)
     res = read_export(export, ReadOptions(workflow_id=1, candidate_key=None, duplicates="all"))

@@ -21,7 +21,7 @@ from hunt_clusters.classifications import (
     read_ledger,
     read_workflows_export,
     write_example_export,
-    write_export,
+    write_export_rows,
     write_votes,
 )
 from hunt_clusters.workflow import load_workflow
@@ -175,7 +175,7 @@ def test_no_candidate_join_for_other_projects(export: Path) -> None:
 
 
 def test_task_none_takes_every_question_task(tmp_path: Path) -> None:
-    p = write_export([export_row(1, "a", 5, annotations=[
+    p = write_export_rows([export_row(1, "a", 5, annotations=[
         {"task": "T0", "task_label": "q", "value": "Yes"},
         {"task": "T1", "value": ["Blue", "Green"]},
         {"task": "T2", "value": [{"x": 1, "y": 2, "tool": 0}]},
@@ -199,7 +199,7 @@ def test_json_fast_path_and_fallback_agree(tmp_path: Path) -> None:
     rows[3]["annotations"] = '[{"task":"T0","task_label":null,"value":"caf\\u00e9"}]'
     rows[1]["subject_data"] = '{"5": {"retired": null, "#candidate_id": "C5"}}'
     rows[2]["subject_data"] = '{"5":{"#candidate_id":"C\\u0035"}}'
-    res = read_export(write_export(rows, tmp_path / "e.csv"), ReadOptions(duplicates="all"), workflow=WF)
+    res = read_export(write_export_rows(rows, tmp_path / "e.csv"), ReadOptions(duplicates="all"), workflow=WF)
     assert res.votes["answer"].tolist() == ["A star or point source"] * 2 + ["Something else", "caf\u00e9"]
     assert res.votes["candidate_id"].tolist() == ["C5"] * 4
     assert res.votes["class"].tolist()[:3] == ["point", "point", "other"]
@@ -216,7 +216,7 @@ def test_json_fast_path_and_fallback_agree(tmp_path: Path) -> None:
 def test_bad_rows_rejected(tmp_path: Path, column: str, value: str, reason: str) -> None:
     rows = [export_row(i, "a", 5, "Something else", candidate_id="C5") for i in (1, 2, 3)]
     rows[1][column] = value
-    res = read_export(write_export(rows, tmp_path / "e.csv"), ReadOptions(duplicates="all"), workflow=WF)
+    res = read_export(write_export_rows(rows, tmp_path / "e.csv"), ReadOptions(duplicates="all"), workflow=WF)
     assert res.rejects[["row", "reason"]].values.tolist() == [[2, reason]]
     assert res.summary.rows_kept == 2 and res.summary.balanced
 
@@ -228,7 +228,7 @@ def test_missing_columns_and_bad_files(tmp_path: Path) -> None:
         read_export(p)
     with pytest.raises(InputError, match="export not found"):
         read_export(tmp_path / "nope.csv")
-    ok = write_export([export_row(1, "a", 5, "x", candidate_id="C")], tmp_path / "r.csv")
+    ok = write_export_rows([export_row(1, "a", 5, "x", candidate_id="C")], tmp_path / "r.csv")
     with open(ok, "a") as f:
         f.write("2,b,,ip,1,name,1.1,2020-01-01 00:00:00 UTC,,,{},[],{},5,EXTRA\n")
     with pytest.raises(InputError, match="not a valid CSV export"):
@@ -298,9 +298,9 @@ def test_example_export(tmp_path: Path) -> None:
 
 
 def test_empty_export_and_numeric_candidate(tmp_path: Path) -> None:
-    res = read_export(write_export([], tmp_path / "empty.csv"))
+    res = read_export(write_export_rows([], tmp_path / "empty.csv"))
     assert res.summary.rows_in == 0 and len(res.votes) == 0 and list(res.votes.columns) == list(VOTE_COLUMNS)
     rows = [export_row(1, "a", 6, "y")]
     rows[0]["subject_data"] = '{"6":{"#candidate_id":42}}'
-    res = read_export(write_export(rows, tmp_path / "num.csv"))
+    res = read_export(write_export_rows(rows, tmp_path / "num.csv"))
     assert res.votes["candidate_id"].tolist() == ["42"]
