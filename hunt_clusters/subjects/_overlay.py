@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -42,6 +43,29 @@ class SubjectTooLargeError(InputError):
     """The encoded subject would exceed Zooniverse's 1 MiB limit."""
 
 
+# --------------------------------------------------------------------------- memory
+#: Freed image blocks Pillow keeps for reuse while rendering (see `use_pillow_block_pool`).
+PILLOW_BLOCKS = 16
+
+
+@lru_cache(maxsize=1)
+def use_pillow_block_pool() -> bool:
+    """Let Pillow keep freed image blocks for the next subject, unless the user set ``PILLOW_BLOCKS_MAX``.
+
+    Pillow returns every freed image block to the operating system by default
+    (`Pillow's block allocator <https://pillow.readthedocs.io/en/stable/reference/block_allocator.html>`_),
+    so each of the half-dozen images made per subject comes back as fresh pages to fault in: about
+    2 ms of a 10 ms subject. Keeping ``PILLOW_BLOCKS`` freed blocks (about 1 MiB each at 512 px) is
+    what ``PILLOW_BLOCKS_MAX`` does; a value the user set in the environment is left alone.
+    Returns whether the pool was set here.
+    """
+    if os.environ.get("PILLOW_BLOCKS_MAX"):
+        return False
+    if Image.core.get_blocks_max() < PILLOW_BLOCKS:
+        Image.core.set_blocks_max(PILLOW_BLOCKS)
+    return True
+
+
 # --------------------------------------------------------------------------- optical
 @dataclass(frozen=True, eq=False)
 class OpticalCrop:
@@ -53,8 +77,39 @@ class OpticalCrop:
     n: int
 
 
+def _celestial_core(wcs: Any) -> Any:
+    """The `~astropy.wcs.Wcsprm` doing all of ``wcs.pixel_to_world_values`` (2-D, longitude first,
+    no SIP or lookup-table distortion), or None. Its own calls skip astropy's per-call overhead."""
+    if getattr(wcs, "has_distortion", True):
+        return None
+    prm = getattr(wcs, "wcs", None)
+    if prm is None or prm.naxis != 2 or prm.lng != 0 or prm.lat != 1:
+        return None
+    return prm
+
+
+def _world_to_pixel(wcs: Any, ra: Any, dec: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``wcs.world_to_pixel_values(ra, dec)`` (0-based), by wcslib directly when that is all it does.
+
+    astropy's high-level call costs ~50 us of checks whatever the number of points; a renderer
+    makes several a subject.
+    """
+    prm = _celestial_core(wcs)
+    if prm is None:
+        x, y = wcs.world_to_pixel_values(ra, dec)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    world = np.column_stack([np.atleast_1d(np.asarray(ra, dtype=float)), np.atleast_1d(np.asarray(dec, dtype=float))])
+    try:
+        with np.errstate(all="ignore"):
+            pix = prm.s2p(world, 0)["pixcrd"]
+    except Exception:  # noqa: BLE001 - a point outside the projection: let astropy say what it says
+        x, y = wcs.world_to_pixel_values(ra, dec)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return pix[:, 0], pix[:, 1]
+
+
 def _center_pixel(m: SkyImage, ra: float, dec: float, what: str) -> tuple[float, float]:
-    x, y = m.wcs.world_to_pixel_values(ra, dec)
+    x, y = (v[0] for v in _world_to_pixel(m.wcs, ra, dec))
     x, y = float(x), float(y)
     ny, nx = m.data.shape
     if not (np.isfinite(x) and np.isfinite(y)) or not (-0.5 <= x <= nx - 0.5 and -0.5 <= y <= ny - 0.5):
@@ -172,23 +227,38 @@ class XraySignal:
     cy: float
 
 
-def _smooth(a: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian smoothing (reflecting edges); a constant map is returned as it is."""
-    flat = a.ravel()
-    if flat.size and flat[0] == flat.min() == flat.max():
-        return np.asarray(a, dtype=np.float32)
-    return ndimage.gaussian_filter(a, sigma, mode="reflect", truncate=3.0)
+def _smooth(stack: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing (reflecting edges, 3 sigma) of each map of a ``(k, ny, nx)`` stack, in one call."""
+    return ndimage.gaussian_filter(stack, sigma, mode="reflect", truncate=3.0, axes=(1, 2))
 
 
-def _median(a: np.ndarray) -> float:
-    """Median of at most ~20000 evenly spaced values (the maps are smooth; exact enough)."""
-    flat = a.ravel()
-    return float(np.median(flat[:: max(1, flat.size // 20000)]))
+#: Values a median is taken from (evenly spaced over the map; the maps are smooth, so exact enough).
+_MEDIAN_SAMPLES = 4096
+
+
+def _sample(a: np.ndarray) -> np.ndarray:
+    """At most ~`_MEDIAN_SAMPLES` evenly spaced values of ``a`` (a view)."""
+    return a.ravel()[:: max(1, a.size // _MEDIAN_SAMPLES)]
+
+
+def _median(sample: np.ndarray) -> float:
+    """The median of ``sample`` (0 for none), by one partition."""
+    n = sample.size
+    if n == 0:
+        return 0.0
+    half = n // 2
+    part = np.partition(sample, [half - 1, half] if n % 2 == 0 else half)
+    return float(part[half]) if n % 2 else 0.5 * (float(part[half - 1]) + float(part[half]))
 
 
 def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
                 config: RenderConfig) -> XraySignal:
     """Smooth and correct the X-ray map in a box of half-side ``radius_arcsec`` around (ra, dec).
+
+    With counts ``C``, exposure ``E`` and background ``B`` maps and Gaussian smoothing ``S``, the
+    signal is ``S(C - B) / S(E)`` counts/s/pixel (``S(C) / S(E) - median`` without a background
+    map; counts/pixel without an exposure map), masked where ``S(E)`` is below 10% of its maximum.
+    Smoothing is linear, so this equals ``S(C) / S(E) - S(B) / S(E)`` with one map fewer to smooth.
 
     The noise model: Gaussian smoothing with sigma ``s`` pixels averages the Poisson background of
     ``B`` counts/pixel over an effective area ``4 pi s^2`` pixels, so the smoothed background has
@@ -215,57 +285,81 @@ def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
     x0, y0 = max(int(round(cx)) - half, 0), max(int(round(cy)) - half, 0)
     x1, y1 = min(int(round(cx)) + half + 1, nx_full), min(int(round(cy)) + half + 1, ny_full)
     c = xray.data[y0:y1, x0:x1]
-    finite = np.isfinite(c)
-    if not finite.any():
-        raise EmptyXrayError(f"{xray.label}: the X-ray cutout around RA {ra:.5f}, Dec {dec:+.5f} is all NaN")
-    all_finite = bool(finite.all())
-    c = np.where(finite, c, 0.0).astype(np.float32) if not all_finite else c.astype(np.float32)
-    total = float(c.sum())
+    finite: np.ndarray | None = None  # None: every count is finite (always so for integer maps)
+    if c.dtype.kind == "f":
+        ok = np.isfinite(c)
+        if not ok.all():
+            if not ok.any():
+                raise EmptyXrayError(f"{xray.label}: the X-ray cutout around RA {ra:.5f}, Dec {dec:+.5f} is all NaN")
+            finite = ok
+    has_exposure = xray.exposure is not None
+    # maps[0]: counts (minus background); maps[1]: the exposure, or the finite-count mask without a map
+    maps = np.empty((1 + (has_exposure or finite is not None),) + c.shape, dtype=np.float32)
+    counts = maps[0]
+    counts[...] = c if finite is None else np.where(finite, c, 0.0)
+    total = float(counts.sum())
     if total <= 0:
         raise EmptyXrayError(
             f"{xray.label}: the X-ray cutout around RA {ra:.5f}, Dec {dec:+.5f} holds no counts; "
             "the candidate needs X-ray counts to draw contours"
         )
-    if xray.exposure is not None:
-        e = xray.exposure[y0:y1, x0:x1]
-        e = np.where(np.isfinite(e) & finite & (e > 0), e, 0.0).astype(np.float32)
-    elif not all_finite:
-        e = finite.astype(np.float32)
-    else:
-        e = None
-    b = None
-    if xray.background is not None:
-        b = xray.background[y0:y1, x0:x1]
-        b = np.where(np.isfinite(b), b, 0.0).astype(np.float32)
-
-    csm = _smooth(c, s)
-    if e is not None:
-        if not (e > 0).any():
+    e = None
+    if has_exposure:
+        e = maps[1]
+        e[...] = xray.exposure[y0:y1, x0:x1]
+        good = e > 0  # False for NaN too
+        if finite is not None:
+            good &= finite
+        if not good.any():
             raise EmptyXrayError(f"{xray.label}: zero exposure around RA {ra:.5f}, Dec {dec:+.5f}")
-        esm = _smooth(e, s)
+        if not good.all():
+            e[~good] = 0.0
+        e_sample = _sample(e)
+        e_typ = _median(e_sample[e_sample > 0])
+    elif finite is not None:
+        e = maps[1]
+        e[...] = finite
+        e_typ = 1.0  # a NaN mask only: the units stay counts/pixel
+    else:
+        e_typ = 1.0
+    b_counts = None
+    bkg_rate = None
+    if xray.background is not None:
+        b = np.asarray(xray.background[y0:y1, x0:x1], dtype=np.float32)
+        if not np.isfinite(b).all():
+            b = np.where(np.isfinite(b), b, 0.0)
+        b_sample = _sample(b)
+        if e is not None:
+            e_sample = _sample(e)
+            exposed = e_sample > 0
+            b_counts = _median(b_sample[exposed])
+            bkg_rate = _median(b_sample[exposed] / e_sample[exposed]) if has_exposure else b_counts
+        else:
+            b_counts = bkg_rate = _median(b_sample)
+        counts -= b
+
+    sm = _smooth(maps, s)
+    if e is not None:
+        esm = sm[1]
         valid = esm >= 0.1 * float(esm.max())
-        esm_safe = np.where(valid, esm, 1.0)
-        rate = csm / esm_safe
-        # typical exposure; with a NaN mask only (no exposure map) the units stay counts/pixel
-        e_typ = _median(e[e > 0]) if xray.exposure is not None else 1.0
+        esm[~valid] = 1.0
+        net = np.divide(sm[0], esm, out=sm[0])
+        mask: Any = ~valid
     else:
         valid = None
-        rate = csm
-        e_typ = 1.0
-    if b is not None:
-        bsm = _smooth(b, s)
-        bkg_rate = bsm / (esm_safe if e is not None else 1.0)
-        net = rate - bkg_rate
-        b_counts = _median(b if e is None else b[e > 0])
-        bkg_level = _median(bkg_rate if valid is None else bkg_rate[valid])
+        net = sm[0]
+        mask = np.ma.nomask
+    if bkg_rate is not None:
+        bkg_level = bkg_rate
     else:
-        bkg_level = _median(rate if valid is None else rate[valid])
-        net = rate - bkg_level
+        bkg_level = _median(_sample(net) if valid is None else _sample(net)[_sample(valid)])
+        net -= bkg_level
         b_counts = bkg_level * e_typ
     area = 4.0 * np.pi * s * s
     b_counts = max(b_counts, 1.0 / area)
     noise = float(np.sqrt(b_counts / area) / e_typ)
-    mask = ~valid if valid is not None else np.ma.nomask
+    if valid is not None:
+        net[mask] = np.nan  # contourpy reads NaN as masked
     return XraySignal(np.ma.MaskedArray(net, mask=mask), x0, y0, noise, bkg_level, s, total, cx, cy)
 
 
@@ -327,38 +421,164 @@ def xray_to_optical_pixels(points: np.ndarray, xray_wcs: Any, optical_wcs: Any) 
     return np.column_stack([x, y])
 
 
+#: Largest miss (optical pixels) of the fitted homography at its check points; beyond it, every
+#: vertex goes through the WCSs one by one.
+HOMOGRAPHY_TOLERANCE_PIX = 1e-6
+
+
+def apply_homography(h: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Map ``(m, 2)`` points by the 3x3 projective matrix ``h``."""
+    w = points @ h[2, :2] + h[2, 2]
+    out = points @ h[:2, :2].T
+    out += h[:2, 2]
+    out /= w[:, None]
+    return out
+
+
+#: Where `pixel_homography` compares the matrix with the WCSs, in units of its box: a 3x3 grid
+#: (the corners solve it, the rest check it) and four points between.
+_HOMOGRAPHY_POINTS = np.array([[x, y] for y in (0.0, 0.5, 1.0) for x in (0.0, 0.5, 1.0)]
+                              + [[x, y] for y in (0.25, 0.75) for x in (0.25, 0.75)])
+
+
+def pixel_homography(src_wcs: Any, dst_wcs: Any, box: tuple[float, float, float, float]) -> np.ndarray | None:
+    """The 3x3 matrix taking ``src_wcs`` pixels to ``dst_wcs`` pixels inside ``box``, when one is exact.
+
+    Between two gnomonic (TAN) projections the map is a projective transformation: both project
+    the sphere from its centre onto a plane, so a pixel of one is a ray through the centre that
+    meets the other's plane at one point, and pixel to plane coordinates is linear in each. The
+    matrix is solved from the WCSs' own mapping (wcslib, as `~astropy.wcs.WCS.pixel_to_world_values`
+    and `~astropy.wcs.WCS.world_to_pixel_values` do it) of the corners of ``box`` = ``(x0, y0, x1, y1)``
+    (source pixels) and kept only if it reproduces the mapping at the centre, the edge midpoints
+    and four points between them to `HOMOGRAPHY_TOLERANCE_PIX`. Any other projection, or a distortion (SIP, a plate solution),
+    misses and gives ``None``: then each vertex goes through the WCSs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astropy.wcs import WCS
+    >>> def tan(ra, dec, scale, rot, proj="TAN"):
+    ...     w = WCS(naxis=2); w.wcs.ctype = ["RA---" + proj, "DEC--" + proj]; w.wcs.crval = [ra, dec]
+    ...     c, s = np.cos(np.radians(rot)), np.sin(np.radians(rot))
+    ...     w.wcs.cd = np.array([[-c, s], [s, c]]) * scale / 3600; w.wcs.crpix = [50, 50]; return w
+    >>> xray, optical = tan(150.0, 2.0, 2.5, 10), tan(150.05, 2.04, 1.0, -15)
+    >>> h = pixel_homography(xray, optical, (0, 0, 100, 100))
+    >>> p = np.array([[12.3, 45.6], [77.0, 3.5]])
+    >>> exact = np.column_stack(optical.world_to_pixel_values(*xray.pixel_to_world_values(p[:, 0], p[:, 1])))
+    >>> bool(np.abs(apply_homography(h, p) - exact).max() < 1e-8)
+    True
+    >>> pixel_homography(tan(150, 2, 2.5, 0, "SIN"), optical, (0, 0, 100, 100)) is None
+    True
+    """
+    src_prm, dst_prm = _celestial_core(src_wcs), _celestial_core(dst_wcs)
+    if src_prm is None or dst_prm is None:
+        return None
+    x0, y0, x1, y1 = box
+    src = _HOMOGRAPHY_POINTS * [x1 - x0, y1 - y0] + [x0, y0]
+    try:
+        with np.errstate(all="ignore"):
+            world = src_prm.p2s(src, 0)["world"]
+            dst = dst_prm.s2p(world, 0)["pixcrd"]
+    except Exception:  # noqa: BLE001 - wcslib refuses points outside a projection's domain
+        return None
+    if not np.isfinite(dst).all():
+        return None
+    # exact through the four corners (coordinates centred and scaled for conditioning), checked at all
+    corners = [0, 2, 6, 8]
+    cs, ks = src[4], 2.0 / max(x1 - x0, y1 - y0, 1e-12)
+    cd = dst[4]
+    kd = 1.0 / max(float(np.abs(dst[corners] - cd).max()), 1e-12)
+    a, b = (src[corners] - cs) * ks, (dst[corners] - cd) * kd
+    m = np.zeros((8, 8))
+    m[0::2, 0:2], m[0::2, 2] = a, 1.0
+    m[1::2, 3:5], m[1::2, 5] = a, 1.0
+    m[0::2, 6:8] = -b[:, :1] * a
+    m[1::2, 6:8] = -b[:, 1:] * a
+    try:
+        hn = np.append(np.linalg.solve(m, b.ravel()), 1.0).reshape(3, 3)
+    except np.linalg.LinAlgError:
+        return None
+    t_src = np.array([[ks, 0.0, -ks * cs[0]], [0.0, ks, -ks * cs[1]], [0.0, 0.0, 1.0]])
+    t_dst_inv = np.array([[1 / kd, 0.0, cd[0]], [0.0, 1 / kd, cd[1]], [0.0, 0.0, 1.0]])
+    h = t_dst_inv @ hn @ t_src
+    if not np.isfinite(h).all() or h[2, 2] == 0:
+        return None
+    h /= h[2, 2]
+    with np.errstate(all="ignore"):
+        miss = np.abs(apply_homography(h, src) - dst).max()
+    return h if miss <= HOMOGRAPHY_TOLERANCE_PIX else None
+
+
+@lru_cache(maxsize=8)
+def _grid(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
+    """contourpy's default x, y pixel grids, made once per map shape (read-only)."""
+    x, y = np.meshgrid(np.arange(nx, dtype=np.float64), np.arange(ny, dtype=np.float64))
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
 def xray_contours(signal: XraySignal, xray: SkyImage, optical: SkyImage, config: RenderConfig,
                   peak_box: int | None = None) -> ContourSet:
-    """Contour the X-ray signal and place the lines in the optical pixel frame."""
+    """Contour the X-ray signal and place the lines in the optical pixel frame.
+
+    The levels are `contour_levels` up to the peak within ``peak_box`` X-ray pixels of the
+    candidate; the lines come from `contourpy` on the X-ray pixel grid, and their vertices go to
+    optical pixels through both WCSs (by `pixel_homography` where that is exact, else one by one).
+    """
     net = signal.net
+    z = np.array(net.data, dtype=np.float64)
+    invalid = ~np.isfinite(z)
+    mask = np.ma.getmask(net)
+    if mask is not np.ma.nomask:
+        invalid |= mask
+    if invalid.any():
+        z[invalid] = np.nan
+    else:
+        invalid = None
     if peak_box is not None:
         cy, cx = int(round(signal.cy)) - signal.y0, int(round(signal.cx)) - signal.x0
-        region = net[max(cy - peak_box, 0):cy + peak_box + 1, max(cx - peak_box, 0):cx + peak_box + 1]
+        region = z[max(cy - peak_box, 0):cy + peak_box + 1, max(cx - peak_box, 0):cx + peak_box + 1]
     else:
-        region = net
-    peak = float(region.max()) if region.count() else 0.0
+        region = z
+    peak = float(np.fmax.reduce(region, axis=None)) if region.size else 0.0
+    if not np.isfinite(peak):
+        peak = 0.0  # all masked
     levels = contour_levels(signal.noise, peak, config.n_levels, config.min_sigma)
     if levels.size == 0:
         return ContourSet(levels, (), signal.noise, peak)
-    gen = contourpy.contour_generator(z=net, line_type="Separate")
-    per_level = gen.multi_lines(levels)
-    flat = [line for lines in per_level for line in lines]
-    counts = [len(lines) for lines in per_level]
-    if flat:
-        lengths = [len(line) for line in flat]
-        pts = np.concatenate(flat).astype(np.float64)
-        pts[:, 0] += signal.x0
-        pts[:, 1] += signal.y0
-        opt = xray_to_optical_pixels(pts, xray.wcs, optical.wcs)
-        parts = np.split(opt, np.cumsum(lengths)[:-1])
-    else:
-        parts = []
-    out: list[tuple[np.ndarray, ...]] = []
-    i = 0
-    for c in counts:
-        out.append(tuple(parts[i:i + c]))
-        i += c
-    return ContourSet(levels, tuple(out), signal.noise, peak)
+    gx, gy = _grid(*z.shape)
+    # the generator contourpy.contour_generator(z=z, line_type=...) makes, without its masked-array
+    # round trip (a third of the contouring time at these sizes)
+    gen = contourpy.SerialContourGenerator(
+        gx, gy, z, invalid, corner_mask=True, line_type=contourpy.LineType.ChunkCombinedOffset,
+        fill_type=contourpy.SerialContourGenerator.default_fill_type, quad_as_tri=False,
+        z_interp=contourpy.ZInterp.Linear, x_chunk_size=0, y_chunk_size=0)
+    parts, starts, n_lines = [], [], []
+    n = 0
+    for points, offsets in gen.multi_lines(levels):  # one chunk: ([points or None], [offsets or None])
+        p, o = points[0], offsets[0]
+        if p is None or len(p) == 0:
+            n_lines.append(0)
+            continue
+        parts.append(p)
+        starts.append(o[:-1].astype(np.intp) + n)
+        n_lines.append(len(o) - 1)
+        n += len(p)
+    if not parts:
+        return ContourSet(levels, tuple(() for _ in levels), signal.noise, peak)
+    pts = np.concatenate(parts)
+    pts[:, 0] += signal.x0
+    pts[:, 1] += signal.y0
+    ny, nx = z.shape
+    box = (signal.x0, signal.y0, signal.x0 + nx - 1.0, signal.y0 + ny - 1.0)
+    h = pixel_homography(xray.wcs, optical.wcs, box)
+    opt = apply_homography(h, pts) if h is not None else xray_to_optical_pixels(pts, xray.wcs, optical.wcs)
+    bounds = np.append(np.concatenate(starts), len(opt)).tolist()
+    lines, i = [], 0
+    for k in n_lines:
+        lines.append(tuple(opt[a:b] for a, b in zip(bounds[i:i + k], bounds[i + 1:i + k + 1])))
+        i += k
+    return ContourSet(levels, tuple(lines), signal.noise, peak)
 
 
 # --------------------------------------------------------------------------- drawing
@@ -371,46 +591,79 @@ def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(px, 8))
 
 
-def _draw_marks(img: Image.Image, optical: SkyImage, crop: OpticalCrop, ra: float, dec: float,
-                to_out: Any, config: RenderConfig) -> None:
-    size = config.size
-    draw = ImageDraw.Draw(img)
+@lru_cache(maxsize=32)
+def _marks_patches(size: int, line_width: float, bar_px: float, bar_label: str,
+                   compass: tuple[tuple[float, float], tuple[float, float]] | None
+                   ) -> tuple[tuple[Image.Image, tuple[int, int]], ...]:
+    """The scale bar and compass of a subject as RGBA patches with their places (drawn once per look).
+
+    ``bar_px`` is the bar's length in output pixels (0: none), ``compass`` the unit vectors of north
+    and east in the output frame (None: none). Every subject of a survey with one plate scale and
+    orientation shares them, so they are drawn once and pasted through their alpha.
+    """
+    canvas = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(canvas, "RGBA")
     font = _font(int(round(size * 0.04)))
-    lw = max(1, int(round(config.line_width)))
-    white, black = (255, 255, 255), (0, 0, 0)
+    lw = max(1, int(round(line_width)))
+    white, black = (255, 255, 255, 255), (0, 0, 0, 255)
     pad = int(round(size * 0.04))
-    if config.scale_bar_arcmin > 0:
-        k = size / crop.n
-        length = config.scale_bar_arcmin * 60.0 / optical.pixel_scale_arcsec * k
-        if length < size * 0.8:
-            y = size - pad
-            x1, x2 = pad, pad + length
-            draw.line([(x1, y), (x2, y)], fill=black, width=lw + 2)
-            draw.line([(x1, y), (x2, y)], fill=white, width=lw)
-            label = f"{config.scale_bar_arcmin:g}'"
-            draw.text(((x1 + x2) / 2, y - lw - 2), label, fill=white, font=font, anchor="md",
-                      stroke_width=1, stroke_fill=black)
-    if config.compass:
-        delta = 1.0 / 60.0  # 1 arcmin
-        cosd = max(np.cos(np.radians(dec)), 1e-6)
-        world_ra = np.array([ra, ra, ra + delta / cosd])
-        world_dec = np.array([dec, dec + delta, dec])
-        px, py = optical.wcs.world_to_pixel_values(world_ra, world_dec)
-        o = to_out(np.column_stack([px, py]))
+    if bar_px > 0:
+        y = size - pad
+        x1, x2 = pad, pad + bar_px
+        draw.line([(x1, y), (x2, y)], fill=black, width=lw + 2)
+        draw.line([(x1, y), (x2, y)], fill=white, width=lw)
+        draw.text(((x1 + x2) / 2, y - lw - 2), bar_label, fill=white, font=font, anchor="md",
+                  stroke_width=1, stroke_fill=black)
+    if compass is not None:
         arm = size * 0.07
         fs = float(getattr(font, "size", 10))
         origin = np.array([size - pad - fs, pad + arm + fs])
-        for j, label in ((1, "N"), (2, "E")):
-            v = o[j] - o[0]
-            norm = float(np.hypot(*v))
-            if not np.isfinite(norm) or norm == 0:
-                continue
-            tip = origin + v / norm * arm
+        for v, label in zip(compass, ("N", "E")):
+            u = np.asarray(v)
+            tip = origin + u * arm
             for fill, width in ((black, lw + 2), (white, lw)):
                 draw.line([tuple(origin), tuple(tip)], fill=fill, width=width)
-            lab = origin + v / norm * (arm + fs * 0.7)
+            lab = origin + u * (arm + fs * 0.7)
             draw.text(tuple(lab), label, fill=white, font=font, anchor="mm", stroke_width=1,
                       stroke_fill=black)
+    patches = []
+    alpha = canvas.getchannel("A")
+    # the two marks sit in opposite corners: one patch each keeps the pasted area small
+    for half in ((0, size // 2, size, size), (0, 0, size, size // 2)):
+        box = alpha.crop(half).getbbox()
+        if box is not None:
+            box = (box[0] + half[0], box[1] + half[1], box[2] + half[0], box[3] + half[1])
+            patches.append((canvas.crop(box), (box[0], box[1])))
+    return tuple(patches)
+
+
+def _draw_marks(img: Image.Image, optical: SkyImage, crop: OpticalCrop, ra: float, dec: float,
+                to_out: Any, config: RenderConfig) -> None:
+    """Paste the scale bar (``config.scale_bar_arcmin``) and the N/E compass onto ``img``."""
+    size = config.size
+    bar_px = 0.0
+    if config.scale_bar_arcmin > 0:
+        length = config.scale_bar_arcmin * 60.0 / optical.pixel_scale_arcsec * (size / crop.n)
+        if length < size * 0.8:
+            bar_px = round(float(length), 3)
+    compass = None
+    if config.compass:
+        delta = 1.0 / 60.0  # 1 arcmin
+        cosd = max(np.cos(np.radians(dec)), 1e-6)
+        px, py = _world_to_pixel(optical.wcs, [ra, ra, ra + delta / cosd], [dec, dec + delta, dec])
+        o = to_out(np.column_stack([px, py]))
+        arms = []
+        for j in (1, 2):
+            v = o[j] - o[0]
+            norm = float(np.hypot(*v))
+            arms.append((round(float(v[0]) / norm, 4), round(float(v[1]) / norm, 4))
+                        if np.isfinite(norm) and norm > 0 else None)
+        if None not in arms:
+            compass = (arms[0], arms[1])
+    if bar_px == 0 and compass is None:
+        return
+    for patch, where in _marks_patches(size, config.line_width, bar_px, f"{config.scale_bar_arcmin:g}'", compass):
+        img.paste(patch, where, patch)
 
 
 def _draw_lines(img: Image.Image, groups: list[tuple[tuple[int, int, int], list[np.ndarray]]],
@@ -449,15 +702,20 @@ def _draw_lines(img: Image.Image, groups: list[tuple[tuple[int, int, int], list[
         return
     box = (int(x0), int(y0), int(x1), int(y1))
     sub = img.crop(box)
-    draw = aggdraw.Draw(sub)
+    # aggdraw.Draw(image) copies pixels one by one; its own buffer filled from bytes is faster
+    draw = aggdraw.Draw("RGB", sub.size)
+    draw.frombytes(sub.tobytes())
     # aggdraw's pixel (i, j) covers [i, i + 1) x [j, j + 1): its centre is at +0.5
-    shift = np.array([0.5 - x0, 0.5 - y0])
+    pts -= (x0 - 0.5, y0 - 0.5)
+    flat = pts.ravel().tolist()  # one conversion for all lines; each line is a slice of it
+    i = 0
     for colour, lines in groups:
         pen = aggdraw.Pen(colour, config.line_width)
         for line in lines:
-            draw.line((line + shift).ravel().tolist(), pen)
-    draw.flush()
-    img.paste(sub, box)
+            n = 2 * len(line)
+            draw.line(flat[i:i + n], pen)
+            i += n
+    img.paste(Image.frombytes("RGB", sub.size, draw.tobytes()), box)
 
 
 @dataclass(frozen=True, eq=False)
@@ -512,6 +770,7 @@ def render_overlay(optical: Any, xray: Any, ra: float | None = None, dec: float 
     ((256, 256), 6)
     """
     config = config if config is not None else RenderConfig()
+    use_pillow_block_pool()
     opt = load_image(optical, "optical")
     xr = load_image(xray, "xray")
     if ra is None or dec is None:
@@ -538,17 +797,27 @@ def render_overlay(optical: Any, xray: Any, ra: float | None = None, dec: float 
         out[:, 1] = size - 0.5 - (p[:, 1] - crop.y0 + 0.5) * k
         return out
 
-    img = base.convert("RGB")
+    img = Image.merge("RGB", (base, base, base))
     n_lev = len(contours.lines)
-    kept = [(k_lev, line) for k_lev, lines in enumerate(contours.lines) for line in lines if len(line) >= 2]
+    n_col = len(config.colors)
+    groups: dict[int, list[np.ndarray]] = {}
+    kept: list[np.ndarray] = []
+    for k_lev, lines in enumerate(contours.lines):
+        for line in lines:
+            if len(line) >= 2:
+                kept.append(line)
+                groups.setdefault(min(k_lev * n_col // n_lev, n_col - 1), []).append(line)
     if kept:
-        n_col = len(config.colors)
-        placed = np.split(to_out(np.concatenate([line for _, line in kept])),
-                          np.cumsum([len(line) for _, line in kept])[:-1])
-        groups: dict[int, list[np.ndarray]] = {}
-        for (k_lev, _), line in zip(kept, placed):
-            groups.setdefault(min(k_lev * n_col // n_lev, n_col - 1), []).append(line)
-        _draw_lines(img, [(_hex(config.colors[ci]), lines) for ci, lines in sorted(groups.items())], config)
+        placed = to_out(np.concatenate(kept))
+        i = 0
+        colour_groups = []
+        for ci in sorted(groups):
+            views = []
+            for line in groups[ci]:
+                views.append(placed[i:i + len(line)])
+                i += len(line)
+            colour_groups.append((_hex(config.colors[ci]), views))
+        _draw_lines(img, colour_groups, config)
     _draw_marks(img, opt, crop, ra, dec, to_out, config)
     return Overlay(img, contours, crop)
 
