@@ -155,15 +155,25 @@ def _stretch_lut(stretch: str, a: float) -> np.ndarray:
     return np.asarray(s(np.linspace(0.0, 1.0, _LUT_SIZE), clip=True), dtype=np.float32)
 
 
+#: Optical values the display interval is computed from (evenly spaced over the crop).
+_LIMIT_SAMPLES = 10000
+
+
 def display_limits(values: np.ndarray, config: RenderConfig) -> tuple[float, float]:
-    """Display limits of the optical values (finite ones) from the configured astropy interval."""
+    """Display limits of the optical values (finite ones) from the configured astropy interval.
+
+    The interval sees about `_LIMIT_SAMPLES` evenly spaced values of the crop, NaNs left out.
+    """
     flat = values.ravel()
-    good = np.isfinite(flat)
-    finite = flat if good.all() else flat[good]  # no copy in the usual all-finite case
-    if finite.size == 0:
-        raise InputError("no finite optical pixels around the candidate (all NaN)")
-    step = max(1, finite.size // 10000)
-    sample = finite[::step]
+    sample = flat[:: max(1, flat.size // _LIMIT_SAMPLES)]
+    good = np.isfinite(sample)
+    if not good.all():
+        sample = sample[good]
+        if sample.size == 0:  # few finite values, none of them on the sampling stride
+            finite = flat[np.isfinite(flat)]
+            if finite.size == 0:
+                raise InputError("no finite optical pixels around the candidate (all NaN)")
+            sample = finite[:: max(1, finite.size // _LIMIT_SAMPLES)]
     if config.interval == "zscale":
         vmin, vmax = ZScaleInterval().get_limits(sample)
     else:
@@ -181,13 +191,17 @@ def _stretch_lut8(stretch: str, a: float) -> np.ndarray:
 
 def _lut_index(values: np.ndarray, config: RenderConfig,
                limits: tuple[float, float] | None) -> np.ndarray:
+    """Lookup-table positions of ``values`` between the display limits (at most the last; NaN -> INT_MIN).
+
+    Use with ``np.take(lut, index, mode="clip")``: values below the lower limit and NaN take entry
+    0, values above the upper one the last.
+    """
     vmin, vmax = limits if limits is not None else display_limits(values, config)
     idx = np.subtract(values, vmin, dtype=np.float32)
     idx *= np.float32((_LUT_SIZE - 1) / (vmax - vmin))
-    np.clip(idx, 0, _LUT_SIZE - 1, out=idx)  # NaN stays NaN
-    if np.isnan(idx).any():
-        np.nan_to_num(idx, copy=False, nan=0.0)
-    return idx.astype(np.int16)
+    np.minimum(idx, _LUT_SIZE - 1, out=idx)  # no int32 overflow above; NaN stays NaN
+    with np.errstate(invalid="ignore"):  # NaN and -inf become INT_MIN, which the clip takes to entry 0
+        return idx.astype(np.int32)
 
 
 def stretch_unit(values: np.ndarray, config: RenderConfig,
@@ -197,13 +211,13 @@ def stretch_unit(values: np.ndarray, config: RenderConfig,
     The interval (`astropy.visualization.PercentileInterval` or ``ZScaleInterval``) gives the
     limits; the stretch (``AsinhStretch`` ...) is applied through a 4096-entry lookup table.
     """
-    return _stretch_lut(config.stretch, config.stretch_a)[_lut_index(values, config, limits)]
+    return np.take(_stretch_lut(config.stretch, config.stretch_a), _lut_index(values, config, limits), mode="clip")
 
 
 def stretch_uint8(values: np.ndarray, config: RenderConfig,
                   limits: tuple[float, float] | None = None) -> np.ndarray:
     """`stretch_unit` scaled to 0-255 as uint8 (the display image)."""
-    return np.take(_stretch_lut8(config.stretch, config.stretch_a), _lut_index(values, config, limits))
+    return np.take(_stretch_lut8(config.stretch, config.stretch_a), _lut_index(values, config, limits), mode="clip")
 
 
 # --------------------------------------------------------------------------- X-ray

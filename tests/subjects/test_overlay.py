@@ -210,3 +210,120 @@ def test_lines_are_drawn_where_their_vertices_are(antialias: bool) -> None:
     else:  # Pillow's 2-px line: pure red, two rows
         assert sorted({int(r) for r in np.nonzero(middle.max(axis=1))[0]}) in ([9, 10], [10, 11])
         assert set(np.unique(middle)) <= {0, 255}
+
+
+# --------------------------------------------------------------------------- fast paths: same results
+def test_homography_equals_the_wcs_round_trip_for_two_tan_frames(point_pair: dict) -> None:
+    from hunt_clusters.subjects._overlay import apply_homography, pixel_homography
+
+    wx = tan_wcs(RA0, DEC0, 2.5, 160, rot_deg=30.0, crpix=(75.3, 88.9))
+    wo = tan_wcs(RA0 + 0.25, DEC0 - 0.2, 0.9, 400, rot_deg=-15.0)  # tangent points 19' apart
+    h = pixel_homography(wx, wo, (0.0, 0.0, 159.0, 159.0))
+    assert h is not None
+    p = np.random.default_rng(3).uniform(0, 159, (1000, 2))
+    exact = np.column_stack(wo.world_to_pixel_values(*wx.pixel_to_world_values(p[:, 0], p[:, 1])))
+    assert np.abs(apply_homography(h, p) - exact).max() < 1e-6
+
+
+def test_homography_refuses_other_projections_and_distortions() -> None:
+    from astropy.wcs import WCS
+
+    from hunt_clusters.subjects._overlay import pixel_homography
+
+    tan = tan_wcs(RA0, DEC0, 2.5, 160)
+    box = (0.0, 0.0, 159.0, 159.0)
+    for proj in ("SIN", "CAR", "ZEA"):
+        other = WCS(naxis=2)
+        other.wcs.ctype = [f"RA---{proj}", f"DEC--{proj}"]
+        other.wcs.cdelt = [-2.5 / 3600, 2.5 / 3600]
+        other.wcs.crval = [RA0 + 0.3, DEC0 + 0.3]
+        other.wcs.crpix = [80.5, 80.5]
+        assert pixel_homography(other, tan, box) is None, proj
+        assert pixel_homography(tan, other, box) is None, proj
+    header = tan.to_header()
+    header.update({"CTYPE1": "RA---TAN-SIP", "CTYPE2": "DEC--TAN-SIP", "A_ORDER": 2, "B_ORDER": 2,
+                   "A_2_0": 1e-4, "B_0_2": -1e-4})
+    sip = WCS(header)
+    assert sip.sip is not None and pixel_homography(sip, tan, box) is None
+
+
+def test_contours_are_the_same_through_the_homography_or_vertex_by_vertex(point_pair: dict,
+                                                                            monkeypatch) -> None:
+    from hunt_clusters.subjects import _overlay
+
+    cfg = RenderConfig(fov_arcmin=5)
+    fast = render_overlay(point_pair["optical"], point_pair["xray"], RA0, DEC0, cfg).contours
+    monkeypatch.setattr(_overlay, "pixel_homography", lambda *a, **k: None)
+    slow = render_overlay(point_pair["optical"], point_pair["xray"], RA0, DEC0, cfg).contours
+    assert [len(lines) for lines in fast.lines] == [len(lines) for lines in slow.lines]
+    for a, b in zip(fast.lines, slow.lines):
+        for la, lb in zip(a, b):
+            np.testing.assert_allclose(la, lb, atol=1e-6)
+
+
+def test_net_map_equals_the_three_smoothed_maps_formula() -> None:
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(11)
+    wx = tan_wcs(RA0, DEC0, 2.5, 100)
+    exposure = np.full((100, 100), 8000.0)
+    exposure[:, 47:50] = 0.0  # a chip gap
+    exposure[60:] *= 0.6
+    background = 2e-5 * exposure * (1 + 0.2 * np.linspace(0, 1, 100))[None, :]
+    counts = rng.poisson(background + gaussian_blob((100, 100), 30.0, 40.0, 3.0, 40.0) * (exposure > 0))
+    hdul = fits.HDUList([
+        fits.PrimaryHDU(counts.astype(np.int32), header=wx.to_header()),
+        fits.ImageHDU(exposure, header=wx.to_header(), name="EXPOSURE"),
+        fits.ImageHDU(background, header=wx.to_header(), name="BKGMAP"),
+    ])
+    cfg = RenderConfig(smooth_arcsec=8.0)
+    sig = xray_signal(load_xray(hdul), RA0, DEC0, 200.0, cfg)  # the box covers the whole map
+    assert (sig.x0, sig.y0, sig.net.shape) == (0, 0, (100, 100))
+
+    def smooth(a: np.ndarray) -> np.ndarray:
+        return gaussian_filter(a.astype(float), 8.0 / 2.5, mode="reflect", truncate=3.0)
+
+    se = smooth(exposure)
+    valid = se >= 0.1 * se.max()
+    expected = (smooth(counts) - smooth(background)) / np.where(valid, se, 1.0)
+    assert np.array_equal(np.ma.getmaskarray(sig.net), ~valid)
+    np.testing.assert_allclose(sig.net.data[valid], expected[valid], rtol=1e-4, atol=1e-9)
+    assert np.isnan(sig.net.data[~valid]).all()
+    exposed = exposure > 0
+    assert sig.background == pytest.approx(np.median(background[exposed] / exposure[exposed]), rel=0.02)
+
+
+def test_stretch_takes_nan_and_infinities_to_the_ends() -> None:
+    from hunt_clusters.subjects._overlay import stretch_uint8, stretch_unit
+
+    v = np.array([[np.nan, -1e30, 0.0, 0.5, 1.0, 1e30, np.inf, -np.inf]], dtype=np.float32)
+    cfg = RenderConfig(stretch="linear")
+    # 0.5 -> entry int(0.5 * 4095) = 2047 -> round(2047 / 4095 * 255) = 127
+    assert stretch_uint8(v, cfg, (0.0, 1.0)).tolist() == [[0, 0, 0, 127, 255, 255, 255, 0]]
+    np.testing.assert_allclose(stretch_unit(v, cfg, (0.0, 1.0)), [[0, 0, 0, 2047 / 4095, 1, 1, 1, 0]],
+                               rtol=1e-6)
+
+
+def test_scale_bar_and_compass_are_drawn_white_on_black_edges() -> None:
+    from astropy.wcs import WCS
+
+    w = WCS(naxis=2)
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    w.wcs.cdelt = [-1 / 3600, 1 / 3600]
+    w.wcs.crval = [RA0, DEC0]
+    w.wcs.crpix = [180.5, 180.5]
+    grey = np.full((360, 360), 100.0)
+    counts = np.full((144, 144), 1.0)
+    cfg = RenderConfig(size=512, fov_arcmin=6, interval="zscale")
+    plain = np.asarray(render_overlay((grey, w), (counts, tan_wcs(RA0, DEC0, 2.5, 144)), RA0, DEC0,
+                                      RenderConfig(size=512, fov_arcmin=6, compass=False,
+                                                   scale_bar_arcmin=0)).image)
+    marked = np.asarray(render_overlay((grey, w), (counts, tan_wcs(RA0, DEC0, 2.5, 144)), RA0, DEC0, cfg).image)
+    changed = np.any(marked != plain, axis=2)
+    # scale bar: 1' = 60 optical pixels = 85.3 output pixels from x = 20 at y = 512 - 20
+    row = marked[512 - 20, :, 0]
+    assert (row[22:100] == 255).all() and row[110] == plain[512 - 20, 110, 0]
+    # compass in the top right, north arm pointing up from its origin (x = 512 - 20 - font size)
+    assert changed[:256, 256:].any() and not changed[100:400, 100:400].any()
+    ys, xs = np.nonzero(changed[:256, 256:])
+    assert xs.min() + 256 > 400 and ys.max() < 110
