@@ -464,8 +464,9 @@ def pixel_homography(src_wcs: Any, dst_wcs: Any, box: tuple[float, float, float,
     matrix is solved from the WCSs' own mapping (wcslib, as `~astropy.wcs.WCS.pixel_to_world_values`
     and `~astropy.wcs.WCS.world_to_pixel_values` do it) of the corners of ``box`` = ``(x0, y0, x1, y1)``
     (source pixels) and kept only if it reproduces the mapping at the centre, the edge midpoints
-    and four points between them to `HOMOGRAPHY_TOLERANCE_PIX`. Any other projection, or a distortion (SIP, a plate solution),
-    misses and gives ``None``: then each vertex goes through the WCSs.
+    and four points between them to `HOMOGRAPHY_TOLERANCE_PIX`. Any other projection, or a
+    distortion (SIP, a plate solution), misses and gives ``None``: then each vertex goes through the
+    WCSs.
 
     Examples
     --------
@@ -716,7 +717,7 @@ def _draw_lines(img: Image.Image, groups: list[tuple[tuple[int, int, int], list[
         return
     box = (int(x0), int(y0), int(x1), int(y1))
     sub = img.crop(box)
-    # aggdraw.Draw(image) copies pixels one by one; its own buffer filled from bytes is faster
+    # pixels in and out as bytes (as aggdraw.Draw(image) + flush() do, at the same cost, but explicit)
     draw = aggdraw.Draw("RGB", sub.size)
     draw.frombytes(sub.tobytes())
     # aggdraw's pixel (i, j) covers [i, i + 1) x [j, j + 1): its centre is at +0.5
