@@ -57,7 +57,7 @@ def stages(jobs: list, repeat: int) -> None:  # type: ignore[type-arg]
         if mod == "PIL":
             setattr(Image.Image, name, _timed(getattr(Image.Image, name), f"  Image.{name}", acc))
         else:
-            label = name if mod == "_subject_set" or name == "render_overlay" else f"  {name}"
+            label = name if mod == "_subject_set" else f"  {name}"
             setattr(modules[mod], name, _timed(getattr(modules[mod], name), label, acc))
     best: tuple[float, dict[str, float]] | None = None
     for _ in range(repeat):

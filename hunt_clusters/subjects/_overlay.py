@@ -95,17 +95,17 @@ def _world_to_pixel(wcs: Any, ra: Any, dec: Any) -> tuple[np.ndarray, np.ndarray
     makes several a subject.
     """
     prm = _celestial_core(wcs)
-    if prm is None:
-        x, y = wcs.world_to_pixel_values(ra, dec)
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    world = np.column_stack([np.atleast_1d(np.asarray(ra, dtype=float)), np.atleast_1d(np.asarray(dec, dtype=float))])
-    try:
-        with np.errstate(all="ignore"):
-            pix = prm.s2p(world, 0)["pixcrd"]
-    except Exception:  # noqa: BLE001 - a point outside the projection: let astropy say what it says
-        x, y = wcs.world_to_pixel_values(ra, dec)
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    return pix[:, 0], pix[:, 1]
+    if prm is not None:
+        world = np.column_stack([np.atleast_1d(np.asarray(ra, dtype=float)),
+                                 np.atleast_1d(np.asarray(dec, dtype=float))])
+        try:
+            with np.errstate(all="ignore"):
+                pix = prm.s2p(world, 0)["pixcrd"]
+            return pix[:, 0], pix[:, 1]
+        except Exception:  # noqa: BLE001 - a point outside the projection: astropy words it below
+            pass
+    x, y = wcs.world_to_pixel_values(ra, dec)
+    return np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
 
 
 def _center_pixel(m: SkyImage, ra: float, dec: float, what: str) -> tuple[float, float]:
@@ -256,13 +256,8 @@ def _sample(a: np.ndarray) -> np.ndarray:
 
 
 def _median(sample: np.ndarray) -> float:
-    """The median of ``sample`` (0 for none), by one partition."""
-    n = sample.size
-    if n == 0:
-        return 0.0
-    half = n // 2
-    part = np.partition(sample, [half - 1, half] if n % 2 == 0 else half)
-    return float(part[half]) if n % 2 else 0.5 * (float(part[half - 1]) + float(part[half]))
+    """The median of ``sample`` (0 for none)."""
+    return float(np.median(sample)) if sample.size else 0.0
 
 
 def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
@@ -328,8 +323,7 @@ def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
             raise EmptyXrayError(f"{xray.label}: zero exposure around RA {ra:.5f}, Dec {dec:+.5f}")
         if not good.all():
             e[~good] = 0.0
-        e_sample = _sample(e)
-        e_typ = _median(e_sample[e_sample > 0])
+        e_typ = _median(_sample(e)[_sample(good)])
     elif finite is not None:
         e = maps[1]
         e[...] = finite
@@ -813,22 +807,20 @@ def render_overlay(optical: Any, xray: Any, ra: float | None = None, dec: float 
         return out
 
     img = Image.merge("RGB", (base, base, base))
-    n_lev = len(contours.lines)
-    n_col = len(config.colors)
-    groups: dict[int, list[np.ndarray]] = {}
-    kept: list[np.ndarray] = []
+    n_lev, n_col = len(contours.lines), len(config.colors)
+    by_colour: dict[int, list[np.ndarray]] = {}
     for k_lev, lines in enumerate(contours.lines):
-        for line in lines:
-            if len(line) >= 2:
-                kept.append(line)
-                groups.setdefault(min(k_lev * n_col // n_lev, n_col - 1), []).append(line)
-    if kept:
-        placed = to_out(np.concatenate(kept))
+        by_colour.setdefault(min(k_lev * n_col // n_lev, n_col - 1), []).extend(
+            line for line in lines if len(line) >= 2)
+    ordered = [(ci, by_colour[ci]) for ci in sorted(by_colour) if by_colour[ci]]
+    if ordered:
+        # one affine map for all vertices, then each line is a view of the result
+        placed = to_out(np.concatenate([line for _, lines in ordered for line in lines]))
         i = 0
         colour_groups = []
-        for ci in sorted(groups):
+        for ci, lines in ordered:
             views = []
-            for line in groups[ci]:
+            for line in lines:
                 views.append(placed[i:i + len(line)])
                 i += len(line)
             colour_groups.append((_hex(config.colors[ci]), views))

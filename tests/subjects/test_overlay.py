@@ -314,7 +314,7 @@ def test_scale_bar_and_compass_are_drawn_white_on_black_edges() -> None:
     w.wcs.crpix = [180.5, 180.5]
     grey = np.full((360, 360), 100.0)
     counts = np.full((144, 144), 1.0)
-    cfg = RenderConfig(size=512, fov_arcmin=6, interval="zscale")
+    cfg = RenderConfig(size=512, fov_arcmin=6)
     plain = np.asarray(render_overlay((grey, w), (counts, tan_wcs(RA0, DEC0, 2.5, 144)), RA0, DEC0,
                                       RenderConfig(size=512, fov_arcmin=6, compass=False,
                                                    scale_bar_arcmin=0)).image)
@@ -327,3 +327,22 @@ def test_scale_bar_and_compass_are_drawn_white_on_black_edges() -> None:
     assert changed[:256, 256:].any() and not changed[100:400, 100:400].any()
     ys, xs = np.nonzero(changed[:256, 256:])
     assert xs.min() + 256 > 400 and ys.max() < 110
+
+
+def test_world_to_pixel_matches_astropy_with_and_without_distortion() -> None:
+    from astropy.wcs import WCS
+
+    from hunt_clusters.subjects._overlay import _world_to_pixel
+
+    tan = tan_wcs(RA0, DEC0, 2.5, 160, rot_deg=20.0)
+    header = tan.to_header()
+    header.update({"CTYPE1": "RA---TAN-SIP", "CTYPE2": "DEC--TAN-SIP", "A_ORDER": 2, "B_ORDER": 2,
+                   "A_2_0": 1e-4, "B_0_2": -1e-4})
+    sip = WCS(header)
+    for w in (tan, sip):  # wcslib directly for the plain one; astropy (SIP included) for the other
+        for ra, dec in ((RA0 + 0.01, DEC0 - 0.02), ([RA0, RA0 + 0.02], [DEC0, DEC0 + 0.01])):
+            x, y = _world_to_pixel(w, ra, dec)
+            ex, ey = w.world_to_pixel_values(ra, dec)
+            assert x.shape == y.shape == np.atleast_1d(ex).shape  # 1-d even for one position
+            np.testing.assert_allclose(x, np.atleast_1d(ex), atol=1e-9)
+            np.testing.assert_allclose(y, np.atleast_1d(ey), atol=1e-9)
