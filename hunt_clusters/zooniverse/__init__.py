@@ -15,7 +15,7 @@ from ._client import (
     resolve_endpoint,
 )
 from ._export import EXPORT_TYPES, download_export
-from ._ledger import LEDGER_COLUMNS, LEDGER_NAME, Ledger, LedgerEntry
+from ._ledger import LEDGER_COLUMNS, LEDGER_NAME, LOCK_NAME, Ledger, LedgerEntry, LedgerLock, UploadLockedError
 from ._manifest import MAX_MEDIA_BYTES, REQUIRED_COLUMNS, SubjectRecord, read_subject_set
 from ._upload import (
     LINK_BATCH,
@@ -37,6 +37,7 @@ __all__ = [
     "LEDGER_NAME",
     "LINK_BATCH",
     "LIVE_ENDPOINT",
+    "LOCK_NAME",
     "MAX_MEDIA_BYTES",
     "REQUIRED_COLUMNS",
     "STAGING_ENDPOINT",
@@ -44,10 +45,12 @@ __all__ = [
     "Credentials",
     "Ledger",
     "LedgerEntry",
+    "LedgerLock",
     "LoginError",
     "PushResult",
     "SubjectRecord",
     "UncertainError",
+    "UploadLockedError",
     "UploadResult",
     "ZooniverseConfig",
     "ZooniverseError",

@@ -5,16 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import os
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from .._errors import InputError
+from .._errors import HuntClustersError, InputError
+
+try:  # POSIX; elsewhere uploads are not locked (see LedgerLock)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 #: Columns of ``upload_ledger.csv`` (docs/formats.md).
 LEDGER_COLUMNS = ("candidate_id", "subject_id", "subject_set_id", "uploaded_at", "media_ok")
 LEDGER_NAME = "upload_ledger.csv"
+#: The lock file beside the ledger, held by a running upload (its pid and start time inside).
+LOCK_NAME = "upload_ledger.lock"
 
 
 @dataclass(frozen=True)
@@ -106,4 +115,90 @@ class Ledger:
             raise
 
 
-__all__ = ["LEDGER_COLUMNS", "LEDGER_NAME", "Ledger", "LedgerEntry"]
+class UploadLockedError(HuntClustersError):
+    """Another upload of the same folder is running (it holds the ledger's lock)."""
+
+
+class LedgerLock:
+    """An exclusive, non-blocking lock on ``upload_ledger.lock`` beside a ledger, for a whole upload.
+
+    The lock is an ``fcntl.flock`` on the file, so the kernel releases it when the holding process
+    ends, however it ends (a SIGKILL included): a lock file left behind never blocks the next run.
+    The holder writes its pid, host and start time into the file, for the message a second run
+    shows. Used as a context manager; on platforms without ``fcntl`` it locks nothing.
+
+    Raises
+    ------
+    UploadLockedError
+        On entry, when another process (or another `LedgerLock` in this one) holds the lock.
+    OSError
+        When the lock file cannot be created (a read-only folder, for instance).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with LedgerLock(d / "upload_ledger.csv"):
+    ...     try:
+    ...         LedgerLock(d / "upload_ledger.csv").acquire()
+    ...     except UploadLockedError as exc:
+    ...         print("refused")
+    refused
+    """
+
+    def __init__(self, ledger_path: str | Path) -> None:
+        self.path = Path(ledger_path).with_name(LOCK_NAME)
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise `UploadLockedError` naming the holder."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise UploadLockedError(
+                    f"{self.path.parent}: another upload of this folder is running ({holder}); "
+                    f"wait for it to end or stop it, then run this command again"
+                ) from None
+        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        info = f"pid={os.getpid()} host={socket.gethostname()} since={started}\n".encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info, 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Release the lock (the file stays: removing it would race with a run taking it)."""
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:  # pragma: no cover - best effort
+                pass
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+    def __enter__(self) -> LedgerLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> str:
+    """``process 1234 on host, since 2026-...Z`` from a lock file's contents, or a plain phrase."""
+    try:
+        text = os.pread(fd, 200, 0).decode("utf-8", "replace")
+    except OSError:  # pragma: no cover
+        text = ""
+    fields = dict(part.split("=", 1) for part in text.split() if "=" in part)
+    if "pid" not in fields:
+        return "a process that is just starting"
+    host = f" on {fields['host']}" if fields.get("host") and fields["host"] != socket.gethostname() else ""
+    since = f", since {fields['since']}" if "since" in fields else ""
+    return f"process {fields['pid']}{host}{since}"
+
+
+__all__ = ["LEDGER_COLUMNS", "LEDGER_NAME", "LOCK_NAME", "Ledger", "LedgerEntry", "LedgerLock", "UploadLockedError"]

@@ -25,7 +25,7 @@ from ._client import (
     ZooniverseError,
     connect,
 )
-from ._ledger import LEDGER_NAME, Ledger, LedgerEntry
+from ._ledger import LEDGER_NAME, Ledger, LedgerEntry, LedgerLock
 from ._manifest import SubjectRecord, read_subject_set
 
 log = logging.getLogger(__name__)
@@ -417,6 +417,9 @@ def upload_subject_set(
     ------
     InputError
         Bad manifest or image, unknown project, a set or workflow of another project.
+    UploadLockedError
+        Another upload of the same folder is running (the ledger's lock, ``upload_ledger.lock``,
+        is held; a lock left by a killed process is free again).
     LoginError, ZooniverseError
         Login failed, or the server refused a request after the retries.
 
@@ -432,31 +435,52 @@ def upload_subject_set(
     records = read_subject_set(folder)
     folder_path = Path(folder)
     manifest_dir = folder_path if folder_path.is_dir() else folder_path.parent
-    ledger = Ledger(manifest_dir / LEDGER_NAME)
+    ledger_path = manifest_dir / LEDGER_NAME
     set_key = str(subject_set) if subject_set is not None else manifest_dir.resolve().name
     if threads < 1:
         raise InputError(f"threads {threads} must be at least 1")
     cfg = config or ZooniverseConfig()
 
-    if dry_run:
-        done = {e.candidate_id for e in ledger.entries.values() if e.media_ok}
-        todo = [r for r in records if r.candidate_id not in done]
-        size = sum(r.size for r in todo)
-        plan = [
-            f"endpoint {cfg.endpoint}, project {project}",
-            f"subject set {set_key!r} (reused if the project has it, created otherwise)",
-            f"{len(records)} subjects in the manifest, {len(records) - len(todo)} already uploaded "
-            f"according to {ledger.path.name}; {len(todo)} to upload ({size / 1e6:.2f} MB of images)",
-        ]
-        if workflow is not None:
-            plan.append(f"link the subject set to workflow {workflow}")
-        for r in todo[:5]:
-            hidden = {k: v for k, v in r.metadata.items() if k.startswith("#")}
-            plan.append(f"  {r.image.name} ({r.mime}, {r.size} bytes) metadata {hidden}")
-        if len(todo) > 5:
-            plan.append(f"  ... and {len(todo) - 5} more")
-        return UploadResult(None, None, len(records), dry_run=True, plan=tuple(plan), elapsed_s=time.perf_counter() - t0)
+    if not dry_run:
+        # one upload of a folder at a time: two runs would each create what the other has not
+        # listed yet, and each rewrite the ledger from its own memory
+        with LedgerLock(ledger_path):
+            return _upload(records, Ledger(ledger_path), project, set_key, workflow, cfg, credentials,
+                           threads, progress, t0)
+    # a dry run reads the ledger only: no lock
+    ledger = Ledger(ledger_path)
+    done = {e.candidate_id for e in ledger.entries.values() if e.media_ok}
+    todo = [r for r in records if r.candidate_id not in done]
+    size = sum(r.size for r in todo)
+    plan = [
+        f"endpoint {cfg.endpoint}, project {project}",
+        f"subject set {set_key!r} (reused if the project has it, created otherwise)",
+        f"{len(records)} subjects in the manifest, {len(records) - len(todo)} already uploaded "
+        f"according to {ledger.path.name}; {len(todo)} to upload ({size / 1e6:.2f} MB of images)",
+    ]
+    if workflow is not None:
+        plan.append(f"link the subject set to workflow {workflow}")
+    for r in todo[:5]:
+        hidden = {k: v for k, v in r.metadata.items() if k.startswith("#")}
+        plan.append(f"  {r.image.name} ({r.mime}, {r.size} bytes) metadata {hidden}")
+    if len(todo) > 5:
+        plan.append(f"  ... and {len(todo) - 5} more")
+    return UploadResult(None, None, len(records), dry_run=True, plan=tuple(plan), elapsed_s=time.perf_counter() - t0)
 
+
+def _upload(
+    records: list[SubjectRecord],
+    ledger: Ledger,
+    project: str | int,
+    set_key: str,
+    workflow: str | int | None,
+    cfg: ZooniverseConfig,
+    credentials: Credentials | None,
+    threads: int,
+    progress: bool,
+    t0: float,
+) -> UploadResult:
+    """The upload proper, run while this process holds the ledger's lock."""
     conn = connect(cfg, credentials, pool=threads + 4)
     proj = find_project(conn, project)
     pid = str(proj["id"])

@@ -106,9 +106,41 @@ def test_sigkill_mid_upload_then_resume(tmp_path: Path) -> None:
         finally:
             proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL
+        # the killed run's lock file stays behind, naming it; the kernel has released its lock
+        assert f"pid={proc.pid} " in (folder / "upload_ledger.lock").read_text()
         created_before = len(d.state.subjects)
         assert 0 < created_before < n
         cfg = ZooniverseConfig(endpoint=d.url, timeout=5, backoff=0.01)
         res = upload(folder, cfg, Credentials(username="alice", password=SENTINEL))
         assert res.ok and res.n_created == n - created_before
         assert_complete(d, folder, res.subject_set_id or "")
+
+
+def test_second_concurrent_upload_refuses_and_names_the_first(tmp_path: Path) -> None:
+    """Two uploads of one folder at once: the second stops at once saying why; one subject per candidate."""
+    n = 40
+    folder = make_subject_set(tmp_path / "twice", n)
+    with PanoptesDouble(users={"alice": SENTINEL}, latency=0.05) as d:
+        d.add_project()
+        args = ["-q", "upload", str(folder), "--project", "alice/hunt", "--endpoint", d.url, "--threads", "2"]
+        first = subprocess.Popen(CLI + args, env=cli_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while not d.state.subjects and time.monotonic() < deadline and first.poll() is None:
+                time.sleep(0.01)
+            assert first.poll() is None, "the first upload ended before the second started"
+            second = subprocess.run(CLI + args, env=cli_env(tmp_path), capture_output=True, timeout=60)
+            out, err = first.communicate(timeout=60)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait(timeout=10)
+        assert first.returncode == 0, err.decode()[-2000:]
+        assert second.returncode == 1
+        line = second.stderr.decode().strip()
+        assert "\n" not in line and "Traceback" not in line
+        assert line.startswith(f"error: {folder}: another upload of this folder is running (process {first.pid}, since ")
+        assert second.stdout == b""
+        sid = next(iter(d.state.subject_sets))
+        assert len(d.state.subjects) == n
+        assert_complete(d, folder, sid)

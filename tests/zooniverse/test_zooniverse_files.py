@@ -14,6 +14,8 @@ from hunt_clusters.zooniverse import (
     Credentials,
     Ledger,
     LedgerEntry,
+    LedgerLock,
+    UploadLockedError,
     ZooniverseConfig,
     load_credentials,
     read_subject_set,
@@ -134,3 +136,16 @@ def test_bad_endpoint_and_backoff() -> None:
 def test_make_subject_set_fixture_is_small(tmp_path: Path) -> None:
     folder = make_subject_set(tmp_path / "s", 2)
     assert all(p.stat().st_size < 200 for p in folder.glob("*.png"))
+
+
+def test_ledger_lock_refuses_a_second_holder_and_ignores_a_dead_one(tmp_path: Path) -> None:
+    ledger = tmp_path / "upload_ledger.csv"
+    with LedgerLock(ledger) as held:
+        assert held.path == tmp_path / "upload_ledger.lock"
+        assert f"pid={os.getpid()} " in held.path.read_text()
+        with pytest.raises(UploadLockedError, match=rf"another upload of this folder is running \(process {os.getpid()}, since 20"):
+            LedgerLock(ledger).acquire()
+    # a file left by a process that died (its flock went with it) does not block
+    (tmp_path / "upload_ledger.lock").write_text("pid=999999 host=elsewhere since=2020-01-01T00:00:00Z\n")
+    with LedgerLock(ledger):
+        pass
