@@ -16,8 +16,8 @@ as contours over it, the picture a volunteer judges on Zooniverse; plus the CNN 
 
 The input is either a spec file from subject_sets/ (which catalogue, which candidates, which render
 options: reproducible) or a candidate catalogue (docs/formats.md). The output folder holds
-<candidate_id>.png (or .jpg, at most 1 MiB each), manifest.csv (for 'hunt-clusters upload' or
-'panoptes subject-set upload-subjects'), tensors.npz (x: float32 (N, S, S, 2) [optical, X-ray]) and
+<candidate_id>.jpg (.png with --format png; at most 1 MiB each), manifest.csv (for 'hunt-clusters
+upload' or 'panoptes subject-set upload-subjects'), tensors.npz (x: float32 (N, S, S, 2) [optical, X-ray]) and
 render_failures.csv. Candidates that cannot be drawn (outside the images, no X-ray counts, no WCS)
 are listed at the end; the others are still rendered; the exit status is 1 if any failed.
 Re-running redraws only what is out of date (use --force to redraw everything).
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--fov", "fov_arcmin", float, "field of view, arcmin (default 6)"),
     ("--size", "size", int, "image side in pixels (default 512)"),
-    ("--format", "format", str, "png or jpeg (default png)"),
+    ("--format", "format", str, "jpeg or png (default jpeg: 2.6x fewer bytes, same lines)"),
     ("--jpeg-quality", "jpeg_quality", int, "starting JPEG quality (default 90)"),
     ("--interval", "interval", str, "optical limits: percentile or zscale (default percentile)"),
     ("--percentile", "percentile", float, "percentile interval (default 99.5)"),

@@ -13,7 +13,6 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
-import pandas as pd
 from astropy.coordinates import Angle
 from astropy.io.fits.verify import VerifyWarning
 from astropy.io.votable.exceptions import VOWarning
@@ -90,6 +89,8 @@ def _csv_header(path: Path) -> tuple[list[str], int]:
 def _read_csv(path: Path) -> Table:
     """CSV through pandas' C parser (astropy's fast reader cannot keep one column as text), so that
     an id column of ``007`` stays ``"007"``; empty cells become masked values."""
+    import pandas as pd  # here, not at import: ~0.4 s of every command's start-up
+
     names, skip = _csv_header(path)
     id_col = _find(names, COLUMN_ALIASES["candidate_id"])
     frame = pd.read_csv(

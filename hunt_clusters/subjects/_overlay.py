@@ -14,14 +14,6 @@ from typing import Any
 import aggdraw
 import contourpy
 import numpy as np
-from astropy.visualization import (
-    AsinhStretch,
-    LinearStretch,
-    LogStretch,
-    PercentileInterval,
-    SqrtStretch,
-    ZScaleInterval,
-)
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
@@ -144,6 +136,9 @@ def optical_crop(optical: SkyImage, ra: float, dec: float, fov_arcmin: float) ->
 
 @lru_cache(maxsize=16)
 def _stretch_lut(stretch: str, a: float) -> np.ndarray:
+    # imported here: astropy.visualization pulls in matplotlib (~0.1 s of the command's start-up)
+    from astropy.visualization import AsinhStretch, LinearStretch, LogStretch, SqrtStretch
+
     if stretch == "asinh":
         s: Any = AsinhStretch(a=a)
     elif stretch == "log":
@@ -174,6 +169,8 @@ def display_limits(values: np.ndarray, config: RenderConfig) -> tuple[float, flo
             if finite.size == 0:
                 raise InputError("no finite optical pixels around the candidate (all NaN)")
             sample = finite[:: max(1, finite.size // _LIMIT_SAMPLES)]
+    from astropy.visualization import PercentileInterval, ZScaleInterval
+
     if config.interval == "zscale":
         vmin, vmax = ZScaleInterval().get_limits(sample)
     else:
@@ -854,7 +851,9 @@ def encode_subject(image: Image.Image, config: RenderConfig,
         for q in qualities:
             buf.seek(0)
             buf.truncate()
-            image.save(buf, "JPEG", quality=q)
+            # subsampling=0 (4:4:4): Pillow's default 4:2:0 halves the colour resolution, and 2-px
+            # coloured lines come out smeared and greyed (31.9 -> 17.8 dB on line pixels)
+            image.save(buf, "JPEG", quality=q, subsampling=0)
             if buf.tell() <= max_bytes:
                 note = "" if q == config.jpeg_quality else f"JPEG quality lowered to {q} to stay under 1 MiB"
                 return buf.getvalue(), note

@@ -23,7 +23,7 @@ from hunt_clusters.subjects import (
     render_subject_set,
 )
 
-SMALL = RenderConfig(size=256)
+SMALL = RenderConfig(size=256, format="png")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
