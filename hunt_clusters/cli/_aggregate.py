@@ -6,11 +6,12 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where it is used: 'hunt-clusters --help' must not load it
+    import pandas as pd
 
 NAME = "aggregate"
 HELP = "turn a classification export into votes, consensus labels and volunteer-vs-expert metrics"
@@ -90,6 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _read_experts(path: Path) -> pd.Series:
     """``candidate_id -> expert_class`` from a candidates table (ECSV / FITS / VOTable via astropy, CSV)."""
+    import pandas as pd
+
     if not path.exists():
         raise InputError(f"{path}: experts table not found")
     if path.suffix.lower() == ".csv":
@@ -160,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series | None,
                metrics: dict[str, Any]) -> None:
+    import pandas as pd
+
     from ..consensus import METHODS, compare_with_experts, format_comparison, make_estimator
 
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
@@ -208,6 +213,7 @@ def _gold_split(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Serie
     if not 0 < args.gold_fraction < 1:
         raise InputError(f"--gold-fraction {args.gold_fraction}: use a fraction between 0 and 1 (0 for no gold)")
     import numpy as np
+    import pandas as pd
 
     voted = pd.Index(votes["candidate_id"].dropna().astype(str).unique())
     pool = experts[experts.index.isin(voted)].sort_index()

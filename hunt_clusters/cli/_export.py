@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..zooniverse import EXPORT_TYPES, download_export
+from ..zooniverse import EXPORT_TYPES
 from ._upload import add_connection_arguments, config_from_args
 
 NAME = "export"
@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..zooniverse import download_export
+
     out = download_export(
         args.out,
         project=args.project,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from ..zooniverse import STAGING_ENDPOINT, ZooniverseConfig, resolve_endpoint, upload_subject_set
+from ..zooniverse import STAGING_ENDPOINT
+
+if TYPE_CHECKING:
+    from ..zooniverse import ZooniverseConfig
 
 NAME = "upload"
 HELP = "upload a rendered subject set to Zooniverse (resumable, media verified)"
@@ -48,6 +52,8 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ZooniverseConfig:
     """The connection settings given on the command line."""
+    from ..zooniverse import ZooniverseConfig, resolve_endpoint
+
     return ZooniverseConfig(endpoint=resolve_endpoint(args.endpoint), timeout=args.timeout, retries=args.retries)
 
 
@@ -68,6 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..zooniverse import upload_subject_set
+
     config = config_from_args(args)  # reads only the command line, environment and config file
     res = upload_subject_set(
         args.folder,

@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..workflow import load_workflow
-from ..zooniverse import pull_workflow, push_workflow
 from ._upload import add_connection_arguments, config_from_args
 
 NAME = "workflow"
@@ -41,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..workflow import load_workflow
+    from ..zooniverse import pull_workflow, push_workflow
+
     if args.action == "push":
         if not args.project:
             print("hunt-clusters workflow push: --project is required", file=sys.stderr)

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 
 from .. import CLASSES, CLUSTER_CLASSES
 from .._errors import InputError
@@ -153,6 +152,8 @@ class DawidSkene(ConsensusEstimator):
                 "labels the confusion matrices cannot be learned and labels follow the class priors",
                 float(np.median(n_votes[voted])),
             )
+        from scipy.special import logsumexp  # here: scipy.special costs ~0.1 s of start-up
+
         converged = False
         ll = np.inf
         it = 0

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix
 
 from .. import CLASSES, CLUSTER_CLASSES
 from .._errors import InputError
@@ -34,6 +33,17 @@ def _kappa(cm: list[list[int]]) -> float | None:
     if math.isclose(p_e, 1.0):
         return None
     return (float(np.trace(m)) / n - p_e) / (1.0 - p_e)
+
+
+def _confusion(truth: np.ndarray, pred: np.ndarray, order: Sequence[str]) -> list[list[int]]:
+    """Confusion matrix (rows: ``truth``, columns: ``pred``) over the classes of ``order``; pairs
+    with a value outside ``order`` are left out (as scikit-learn's ``confusion_matrix(labels=...)``)."""
+    k = len(order)
+    lookup = {c: i for i, c in enumerate(order)}
+    t = np.fromiter((lookup.get(c, -1) for c in truth), dtype=np.int64, count=len(truth))
+    p = np.fromiter((lookup.get(c, -1) for c in pred), dtype=np.int64, count=len(pred))
+    ok = (t >= 0) & (p >= 0)
+    return np.bincount(t[ok] * k + p[ok], minlength=k * k).reshape(k, k).astype(int).tolist()
 
 
 def _accuracy(truth: np.ndarray, pred: np.ndarray) -> float | None:
@@ -152,9 +162,7 @@ def compare_with_experts(
         pred_b = to_bin(pred) if len(pred) else pred
 
     def cm(t: np.ndarray, p: np.ndarray, order: Sequence[str]) -> list[list[int]]:
-        if len(t) == 0:
-            return [[0] * len(order) for _ in order]
-        return confusion_matrix(list(t), list(p), labels=list(order)).astype(int).tolist()
+        return _confusion(t, p, order)
 
     methods = sorted(map(str, labels["method"].dropna().unique())) if "method" in labels.columns else []
     confusion, binary_confusion = cm(truth, pred, classes), cm(truth_b, pred_b, BINARY_CLASSES)

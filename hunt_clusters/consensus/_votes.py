@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from .. import CLASSES, CLUSTER_CLASSES
 from .._errors import InputError
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,8 @@ class EncodedVotes:
         """Sparse ``(n_subjects, n_users * n_classes)`` count matrix: entry ``[s, u*K + c]`` is the
         number of times volunteer ``u`` answered class ``c`` on subject ``s``."""
         if "design" not in self._cache:
+            from scipy import sparse  # here, not at import: scipy.sparse costs ~0.1 s of start-up
+
             k = self.n_classes
             data = np.ones(len(self.subject), dtype=np.float64)
             mat = sparse.csr_matrix(

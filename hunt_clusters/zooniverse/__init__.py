@@ -1,34 +1,72 @@
-"""Talk to Zooniverse: log in, upload subject sets (resumable, verified), push workflows, pull exports."""
+"""Talk to Zooniverse: log in, upload subject sets (resumable, verified), push workflows, pull exports.
 
-from ._client import (
-    DEFAULT_CONFIG_FILE,
-    LIVE_ENDPOINT,
-    STAGING_ENDPOINT,
-    Connection,
-    Credentials,
-    LoginError,
-    UncertainError,
-    ZooniverseConfig,
-    ZooniverseError,
-    connect,
-    load_credentials,
-    resolve_endpoint,
-)
-from ._export import EXPORT_TYPES, download_export
-from ._ledger import LEDGER_COLUMNS, LEDGER_NAME, LOCK_NAME, Ledger, LedgerEntry, LedgerLock, UploadLockedError
-from ._manifest import MAX_MEDIA_BYTES, REQUIRED_COLUMNS, SubjectRecord, read_subject_set
-from ._upload import (
-    LINK_BATCH,
-    UploadResult,
-    find_project,
-    find_subject_set,
-    find_workflow,
-    index_by_candidate,
-    link_subjects,
-    link_workflow,
-    upload_subject_set,
-)
-from ._workflow import PushResult, pull_workflow, push_workflow, workflow_attributes
+The submodules are imported on first use (PEP 562 ``__getattr__``): the command line imports this
+package to build its parser, and ``hunt-clusters --help`` must not load the HTTP stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._client import (
+        DEFAULT_CONFIG_FILE,
+        LIVE_ENDPOINT,
+        STAGING_ENDPOINT,
+        Connection,
+        Credentials,
+        LoginError,
+        UncertainError,
+        ZooniverseConfig,
+        ZooniverseError,
+        connect,
+        load_credentials,
+        resolve_endpoint,
+    )
+    from ._export import EXPORT_TYPES, download_export
+    from ._ledger import LEDGER_COLUMNS, LEDGER_NAME, LOCK_NAME, Ledger, LedgerEntry, LedgerLock, UploadLockedError
+    from ._manifest import MAX_MEDIA_BYTES, REQUIRED_COLUMNS, SubjectRecord, read_subject_set
+    from ._upload import (
+        LINK_BATCH,
+        UploadResult,
+        find_project,
+        find_subject_set,
+        find_workflow,
+        index_by_candidate,
+        link_subjects,
+        link_workflow,
+        upload_subject_set,
+    )
+    from ._workflow import PushResult, pull_workflow, push_workflow, workflow_attributes
+
+#: Public name -> the private module that defines it.
+_WHERE: dict[str, str] = {
+    **dict.fromkeys(("DEFAULT_CONFIG_FILE", "LIVE_ENDPOINT", "STAGING_ENDPOINT", "Connection", "Credentials",
+                     "LoginError", "UncertainError", "ZooniverseConfig", "ZooniverseError", "connect",
+                     "load_credentials", "resolve_endpoint"), "_client"),
+    **dict.fromkeys(("EXPORT_TYPES", "download_export"), "_export"),
+    **dict.fromkeys(("LEDGER_COLUMNS", "LEDGER_NAME", "LOCK_NAME", "Ledger", "LedgerEntry", "LedgerLock",
+                     "UploadLockedError"), "_ledger"),
+    **dict.fromkeys(("MAX_MEDIA_BYTES", "REQUIRED_COLUMNS", "SubjectRecord", "read_subject_set"), "_manifest"),
+    **dict.fromkeys(("LINK_BATCH", "UploadResult", "find_project", "find_subject_set", "find_workflow",
+                     "index_by_candidate", "link_subjects", "link_workflow", "upload_subject_set"), "_upload"),
+    **dict.fromkeys(("PushResult", "pull_workflow", "push_workflow", "workflow_attributes"), "_workflow"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
