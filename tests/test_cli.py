@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from hunt_clusters import __version__
@@ -67,3 +70,112 @@ def test_lazy_zooniverse_package_exports_every_name() -> None:
         assert getattr(zoo, name) is not None
     with pytest.raises(AttributeError, match="no_such_name"):
         zoo.no_such_name  # noqa: B018
+
+
+# -- usage errors and file-system errors: one wording, one line, before the work -----------------
+def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["simulate", "--out", "s", "--jobs", "0"], "--jobs"),
+        (["render", "cat.ecsv", "--jobs", "0"], "-j/--jobs"),
+        (["render", "cat.ecsv", "--per-class", "0"], "--per-class"),
+        (["simulate-volunteers", "--rows", "10", "--out", "e.csv", "--jobs", "0"], "--jobs"),
+        (["simulate-volunteers", "--rows", "0", "--out", "e.csv"], "--rows"),
+        (["upload", "set", "--project", "a/b", "--threads", "0"], "--threads"),
+        (["aggregate", "e.csv", "--out", "o", "--block-mb", "0"], "--block-mb"),
+    ],
+)  # fmt: skip
+def test_counts_below_one_are_usage_errors(argv: list[str], option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _usage_error(argv, capsys)
+    assert f"argument {option}: must be a whole number of at least 1, not '0'" in err
+
+
+def test_retries_and_timeout_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _usage_error(["export", "--project", "a/b", "--out", "e.csv", "--retries", "-1"], capsys)
+    assert "argument --retries: must be a whole number of at least 0, not '-1'" in err
+    err = _usage_error(["export", "--project", "a/b", "--out", "e.csv", "--timeout", "0"], capsys)
+    assert "argument --timeout: must be a number above 0, not '0'" in err
+
+
+@pytest.fixture
+def places(tmp_path: Path) -> dict[str, Path]:
+    """A file and a folder where the other is wanted."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "a_folder").mkdir()
+    return {"file": tmp_path / "a_file", "folder": tmp_path / "a_folder", "under_file": tmp_path / "a_file" / "x.jpg"}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        # the inputs do not exist: the outputs are checked before anything is read
+        (["render", "{missing}", "--out", "{file}"], "{file}: is a file; --out needs a folder"),
+        (["render", "{missing}", "--out", "{folder}", "--contact-sheet", "{folder}"],
+         "{folder}: is a folder; --contact-sheet needs a file name"),
+        (["render", "{missing}", "--out", "{folder}", "--contact-sheet", "{under_file}"],
+         "{file}: is a file, not a folder; --contact-sheet {under_file} cannot be created under it"),
+        (["render", "{missing}", "--out", "{folder}", "--kosiba-layout", "{file}"],
+         "{file}: is a file; --kosiba-layout needs a folder"),
+        (["aggregate", "{missing}", "--out", "{file}"], "{file}: is a file; --out needs a folder"),
+        (["simulate", "--small", "--out", "{file}"], "{file}: is a file; --out needs a folder"),
+        (["simulate-volunteers", "--rows", "10", "--out", "{folder}"], "{folder}: is a folder; --out needs a file name"),
+        (["simulate-volunteers", "--rows", "10", "--out", "{under_file}"],
+         "{file}: is a file, not a folder; --out {under_file} cannot be created under it"),
+        (["simulate-volunteers", "--rows", "10", "--out", "{missing}", "--workflows-out", "{folder}"],
+         "{folder}: is a folder; --workflows-out needs a file name"),
+        (["export", "--project", "a/b", "--out", "{folder}", "--endpoint", "http://127.0.0.1:9"],
+         "{folder}: is a folder; --out needs a file name"),
+        (["workflow", "pull", "{folder}", "--workflow", "1", "--endpoint", "http://127.0.0.1:9"],
+         "{folder}: is a folder; FILE needs a file name"),
+    ],
+)  # fmt: skip
+def test_output_path_errors_are_one_line_before_the_work(
+    argv: list[str], message: str, places: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = {**{k: str(v) for k, v in places.items()}, "missing": str(tmp_path / "missing.csv")}
+    rc = main(["-q", *(a.format(**names) for a in argv)])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err == f"error: {message.format(**names)}\n"
+    assert not (tmp_path / "missing.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "a_folder"]  # nothing half-written
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a user that permissions apply to")
+def test_output_folder_without_permission(places: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    folder = places["folder"]
+    folder.chmod(0o500)
+    try:
+        rc = main(["-q", "simulate-volunteers", "--rows", "10", "--out", str(folder / "e.csv")])
+    finally:
+        folder.chmod(0o700)
+    assert rc == 1
+    assert capsys.readouterr().err == f"error: {folder}: permission denied (cannot create --out {folder / 'e.csv'} in it)\n"
+
+
+@pytest.mark.parametrize(
+    "exc, line",
+    [
+        (PermissionError(13, "Permission denied", "out/labels.csv"), "error: out/labels.csv: Permission denied"),
+        (OSError(28, "No space left on device", "out/votes.parquet"), "error: out/votes.parquet: No space left on device"),
+        (IsADirectoryError(21, "Is a directory"), "error: Is a directory"),
+    ],
+)  # fmt: skip
+def test_any_os_error_is_one_line_exit_1(exc: OSError, line: str, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from hunt_clusters.cli import _simulate
+
+    def fail(args: object) -> int:
+        raise exc
+
+    monkeypatch.setattr(_simulate, "run", fail)
+    assert main(["simulate", "--out", "s"]) == 1
+    err = capsys.readouterr().err
+    assert err == line + "\n" and "Traceback" not in err

@@ -109,6 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the file system (or the network) said no: one line, no traceback
+        from ._paths import describe_os_error
+
+        if args.verbose:
+            log.exception("error")
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 def console_main() -> None:  # pragma: no cover - thin wrapper used by the console script

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
+from ._paths import check_output_dir, positive_int
 
 if TYPE_CHECKING:  # pandas is imported where it is used: 'hunt-clusters --help' must not load it
     import pandas as pd
@@ -85,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "e.g. 'swap,dawid-skene')")
     out.add_argument("--seed", type=int, default=0, help="random seed of the gold / held-out split (default 0)")
     out.add_argument("--votes-format", choices=("parquet", "csv"), default="parquet", help="format of the votes files")
-    out.add_argument("--block-mb", type=int, default=8, metavar="MB",
+    out.add_argument("--block-mb", type=positive_int, default=8, metavar="MB",
                      help="MiB of the export parsed at a time (default 8; memory stays bounded)")
 
 
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from ..workflow import load_workflow
 
+    check_output_dir(args.out, "--out")  # before the export is read, not after
     versions = VersionRange.from_options(args.version, args.min_version, args.max_version)
     workflow = None if args.no_classes else load_workflow(args.workflow_file)
     task = args.task or (workflow.task if workflow is not None else "T0")

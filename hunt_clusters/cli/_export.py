@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..zooniverse import EXPORT_TYPES
+from ._paths import check_output_file
 from ._upload import add_connection_arguments, config_from_args
 
 NAME = "export"
@@ -39,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..zooniverse import download_export
 
+    check_output_file(args.out)
     out = download_export(
         args.out,
         project=args.project,

@@ -7,6 +7,7 @@ import logging
 from dataclasses import fields
 from pathlib import Path
 
+from ._paths import check_output_dir, check_output_file, positive_int
 
 NAME = "render"
 HELP = "draw X-ray contours over optical images for volunteers and write CNN tensors"
@@ -62,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "subject_sets/<catalogue name>)")
     parser.add_argument("--select", help="'all' or boolean columns joined by '&', e.g. 'in_zooniverse'")
     parser.add_argument("--candidates", nargs="+", metavar="ID", help="only these candidate ids")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("-j", "--jobs", type=positive_int, default=1, help="worker processes (default 1)")
     parser.add_argument("--force", action="store_true", help="redraw subjects that are up to date")
     parser.add_argument("--no-tensors", action="store_true", help="do not write tensors.npz")
     look = parser.add_argument_group("drawing options (override the spec file's render: block)")
@@ -82,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sheet = parser.add_argument_group("looking at it")
     sheet.add_argument("--contact-sheet", type=Path, metavar="FILE",
                        help="also write a grid of subjects captioned with their (true or expert) class")
-    sheet.add_argument("--per-class", type=int, default=5, help="subjects per class on the sheet (default 5)")
+    sheet.add_argument("--per-class", type=positive_int, default=5, help="subjects per class on the sheet (default 5)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +117,12 @@ def run(args: argparse.Namespace) -> int:
         select, candidates, tensors = args.select, args.candidates, not args.no_tensors
         kosiba, kclass, ksplit, sheet = (args.kosiba_layout, args.kosiba_class or "expert",
                                          args.kosiba_split, args.contact_sheet)
+    # where it all goes, checked before anything is read or drawn
+    check_output_dir(out, "--out")
+    if kosiba is not None:
+        check_output_dir(kosiba, "--kosiba-layout")
+    if sheet is not None:
+        check_output_file(sheet, "--contact-sheet")
     summary = render_subject_set(
         catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
         force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,

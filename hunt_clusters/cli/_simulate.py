@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 import os
 
+from ._paths import check_output_dir, positive_int
+
 NAME = "simulate"
 HELP = "write a mock X-CLASS survey with known truth (catalogue, X-ray and optical FITS, expert labels)"
 DESCRIPTION = """\
@@ -47,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default_jobs = min(os.cpu_count() or 1, 4)
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=positive_int,
         default=default_jobs,
         metavar="N",
         help=f"worker processes for the images (default {default_jobs}: the CPUs here, at most 4); "
@@ -58,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..mock import SurveyConfig, format_summary, simulate_survey
 
+    check_output_dir(args.out)
     config = SurveyConfig.small(seed=args.seed) if args.small else SurveyConfig(seed=args.seed)
     changes = {
         name: getattr(args, name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._paths import check_output_file, positive_int
+
 NAME = "simulate-volunteers"
 HELP = "write a mock Zooniverse classification export for a subject set"
 DESCRIPTION = """\
@@ -46,10 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workflows-out", metavar="CSV", help="also write the matching workflows export here")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same file (default 0)")
     parser.add_argument(
-        "--retirement", type=int, metavar="N", help="classifications before a subject retires (default: the workflow's, 20)"
+        "--retirement", type=positive_int, metavar="N", help="classifications before a subject retires (default: the workflow's, 20)"
     )
     parser.add_argument(
-        "--n-volunteers", type=int, metavar="N", help="size of the volunteer population (default: classifications / 25)"
+        "--n-volunteers", type=positive_int, metavar="N", help="size of the volunteer population (default: classifications / 25)"
     )
     parser.add_argument("--workflow", metavar="YAML", help="workflow definition (default: The Hunt for Galaxy Clusters)")
     parser.add_argument("--workflow-id", type=int, default=11235, help="workflow id written in the export (default 11235)")
@@ -58,13 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--rows",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="stop after N classifications (an export taken mid-project); without SUBJECT_SET_DIR, "
         "made-up subjects are created to reach N",
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="processes formatting the rows of big exports (default 1)"
+        "--jobs", type=positive_int, default=1, metavar="N", help="processes formatting the rows of big exports (default 1)"
     )
     parser.add_argument(
         "--metadata",
@@ -82,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give a SUBJECT_SET_DIR with --catalogue, or --rows N for made-up subjects")
     if args.subject_set is not None and args.catalogue is None:
         raise InputError("--catalogue is required with a subject set: the volunteers' mistakes depend on the truth")
+    check_output_file(args.out)
+    if args.workflows_out:
+        check_output_file(args.workflows_out, "--workflows-out")
     config = VolunteerConfig(
         seed=args.seed,
         retirement=args.retirement,

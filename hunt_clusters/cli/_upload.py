@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..zooniverse import STAGING_ENDPOINT
+from ._paths import check_output_dir, non_negative_int, positive_float, positive_int
 
 if TYPE_CHECKING:
     from ..zooniverse import ZooniverseConfig
@@ -44,9 +46,9 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"Panoptes endpoint (default $PANOPTES_ENDPOINT, the config file, else the live Zooniverse); "
         f"staging: {STAGING_ENDPOINT}",
     )
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per HTTP request (60)")
+    parser.add_argument("--timeout", type=positive_float, default=60.0, metavar="S", help="seconds per HTTP request (60)")
     parser.add_argument(
-        "--retries", type=int, default=6, metavar="N", help="retries after 5xx, 429 or a dropped connection (6)"
+        "--retries", type=non_negative_int, default=6, metavar="N", help="retries after 5xx, 429 or a dropped connection (6)"
     )
 
 
@@ -66,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="subject set id, or a name (created when the project has no set of that name); default: the folder name",
     )
     parser.add_argument("--workflow", metavar="ID", help="link the subject set to this workflow")
-    parser.add_argument("--threads", type=int, default=8, metavar="N", help="concurrent uploads (8)")
+    parser.add_argument("--threads", type=positive_int, default=8, metavar="N", help="concurrent uploads (8)")
     parser.add_argument(
         "--dry-run", action="store_true", help="check the manifest and images, show what would be sent, send nothing"
     )
@@ -76,6 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..zooniverse import upload_subject_set
 
+    if not args.dry_run and Path(args.folder).is_dir():  # the ledger and its lock are written there
+        check_output_dir(args.folder, "SUBJECT_SET_DIR")
     config = config_from_args(args)  # reads only the command line, environment and config file
     res = upload_subject_set(
         args.folder,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._paths import check_output_file
 from ._upload import add_connection_arguments, config_from_args
 
 NAME = "workflow"
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.workflow:
         print("hunt-clusters workflow pull: --workflow is required", file=sys.stderr)
         return 2
-    path = Path(args.file)
+    path = check_output_file(args.file, "FILE")
     template = args.template or (str(path) if path.exists() else None)
     defn = pull_workflow(
         args.workflow, template=load_workflow(template) if template else None, config=config_from_args(args)

@@ -36,7 +36,7 @@ def test_simulate_sizes_are_flags(tmp_path: Path, capsys: pytest.CaptureFixture[
     ("extra", "message"),
     [
         (["--n-overlap", "500", "--small"], "--n-overlap) = 500"),
-        (["--jobs", "0", "--small"], "--jobs) = 0"),
+        # --jobs 0 is a usage error (exit 2): tests/test_cli.py::test_counts_below_one_are_usage_errors
     ],
 )
 def test_simulate_bad_input_is_one_line(
