@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=positive_int, default=1, help="worker processes (default 1)")
     parser.add_argument("--force", action="store_true", help="redraw subjects that are up to date")
     parser.add_argument("--no-tensors", action="store_true", help="do not write tensors.npz")
+    parser.add_argument("--require-contours", action="store_true",
+                        help="a subject without any X-ray contour is a failure, not drawn (by default it "
+                        "is drawn, reported and marked '#contour_levels' 0 in the manifest)")
     look = parser.add_argument_group("drawing options (override the spec file's render: block)")
     for flag, dest, typ, text in _OPTIONS:
         look.add_argument(flag, dest=f"opt_{dest}", type=typ, default=None, help=text)
@@ -126,14 +129,14 @@ def run(args: argparse.Namespace) -> int:
     summary = render_subject_set(
         catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
         force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,
-        kosiba_split=ksplit, progress=args.progress,
+        kosiba_split=ksplit, progress=args.progress, require_contours=args.require_contours,
     )
     if sheet is not None:
         table = select_candidates(read_candidates(catalogue, validate=False), select, candidates)
         contact_sheet(out, class_captions(table), sheet, per_class=args.per_class)
     text = summary.summary()
     if summary.ok:
-        log.info(text)
+        (log.warning if summary.has_warnings else log.info)(text)
     else:
         log.error(text)
         log.error("failures also written to %s", Path(out) / "render_failures.csv")

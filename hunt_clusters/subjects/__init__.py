@@ -5,7 +5,9 @@ from ._config import MAX_SUBJECT_BYTES, RenderConfig
 from ._contact import class_captions, contact_sheet
 from ._overlay import (
     ContourSet,
+    MIN_XRAY_PIXELS_ACROSS,
     EmptyXrayError,
+    NoContoursError,
     Overlay,
     SubjectTooLargeError,
     XraySignal,
@@ -30,8 +32,10 @@ __all__ = [
     "KOSIBA_SIZE",
     "MANIFEST_COLUMNS",
     "MAX_SUBJECT_BYTES",
+    "MIN_XRAY_PIXELS_ACROSS",
     "ContourSet",
     "EmptyXrayError",
+    "NoContoursError",
     "OutsideFootprintError",
     "Overlay",
     "RenderConfig",

@@ -17,6 +17,9 @@ from ._overlay import _font
 
 log = logging.getLogger(__name__)
 
+#: Frame and caption band of a subject without contours on a contact sheet.
+_NO_CONTOUR_RED = (210, 30, 30)
+
 
 def contact_sheet(subject_dir: str | os.PathLike[str], captions: dict[str, str],
                   out: str | os.PathLike[str], *, per_class: int = 5, thumb: int = 256) -> Path:
@@ -35,6 +38,9 @@ def contact_sheet(subject_dir: str | os.PathLike[str], captions: dict[str, str],
         Columns of the grid (subjects per class).
     thumb : int
         Side of each thumbnail in pixels.
+
+    A subject whose manifest row says ``#contour_levels`` 0 (drawn without any X-ray contour) is
+    framed in red and captioned ``NO CONTOURS``.
 
     Returns
     -------
@@ -59,12 +65,12 @@ def contact_sheet(subject_dir: str | os.PathLike[str], captions: dict[str, str],
         raise InputError(f"{manifest}: not found; render the subject set first")
     with open(manifest, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    groups: dict[str, list[tuple[str, str]]] = {}
+    groups: dict[str, list[tuple[str, str, bool]]] = {}
     for row in rows:
         cid = row.get("#candidate_id", "")
         cls = captions.get(cid, "")
         if cls:
-            groups.setdefault(cls, []).append((cid, row["image"]))
+            groups.setdefault(cls, []).append((cid, row["image"], row.get("#contour_levels", "") == "0"))
     order = [c for c in CLASSES if c in groups] + sorted(set(groups) - set(CLASSES))
     if not order:
         raise InputError(f"{folder}: no captioned subjects (no true_class or expert_class for them)")
@@ -74,12 +80,18 @@ def contact_sheet(subject_dir: str | os.PathLike[str], captions: dict[str, str],
     sheet = Image.new("RGB", (ncols * thumb, len(order) * (thumb + cap)), (20, 20, 20))
     draw = ImageDraw.Draw(sheet)
     for r, cls in enumerate(order):
-        for c, (cid, image) in enumerate(groups[cls][:ncols]):
+        for c, (cid, image, no_contours) in enumerate(groups[cls][:ncols]):
             with Image.open(folder / image) as im:
                 small = im.convert("RGB").resize((thumb, thumb), Image.Resampling.LANCZOS)
             x, y = c * thumb, r * (thumb + cap)
             sheet.paste(small, (x, y + cap))
-            draw.text((x + 3, y + 1), f"{cls}  {cid}", fill=(255, 255, 255), font=font)
+            text = f"{cls}  {cid}"
+            if no_contours:  # a subject volunteers would see without any X-ray contour
+                w = max(3, thumb // 40)
+                draw.rectangle((x, y, x + thumb - 1, y + cap + thumb - 1), outline=_NO_CONTOUR_RED, width=w)
+                draw.rectangle((x, y, x + thumb - 1, y + cap - 1), fill=_NO_CONTOUR_RED)
+                text += "  NO CONTOURS"
+            draw.text((x + 3, y + 1), text, fill=(255, 255, 255), font=font)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out)

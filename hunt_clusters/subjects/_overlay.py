@@ -35,6 +35,15 @@ class SubjectTooLargeError(InputError):
     """The encoded subject would exceed Zooniverse's 1 MiB limit."""
 
 
+class NoContoursError(InputError):
+    """The subject would be drawn without any X-ray contour (``--require-contours``)."""
+
+
+#: Fewer X-ray pixels than this across the field of view make blocky, jagged contours: the
+#: renderer says so (6' over a 45" ROSAT pixel is 8 pixels).
+MIN_XRAY_PIXELS_ACROSS: float = 16.0
+
+
 # --------------------------------------------------------------------------- memory
 #: Freed image blocks Pillow keeps for reuse while rendering (see `use_pillow_block_pool`).
 PILLOW_BLOCKS = 16
@@ -236,6 +245,12 @@ class XraySignal:
     counts: float
     cx: float
     cy: float
+    #: the noise the contour levels use: ``noise`` (the Poisson model; the tensors' unit) or the
+    #: scatter measured on the map where that is larger, and the measured one alone for a map that
+    #: does not hold counts (an intensity or rate map, where the Poisson model does not apply)
+    level_noise: float = 0.0
+    #: background counts in one smoothing beam (``4 pi s^2`` pixels); 0 for a map not of counts
+    beam_counts: float = 0.0
 
 
 def _smooth(stack: np.ndarray, sigma: float) -> np.ndarray:
@@ -365,7 +380,65 @@ def xray_signal(xray: SkyImage, ra: float, dec: float, radius_arcsec: float,
     noise = float(np.sqrt(b_counts / area) / e_typ)
     if valid is not None:
         net[mask] = np.nan  # contourpy reads NaN as masked
-    return XraySignal(np.ma.MaskedArray(net, mask=mask), x0, y0, noise, bkg_level, s, total, cx, cy)
+    # the scatter of the map itself, from the low side of its distribution (sources only add to the
+    # high side): median minus the 15.9th percentile is one sigma for Gaussian noise
+    sample = _sample(net)
+    sample = sample[np.isfinite(sample)]
+    measured = float(np.median(sample) - np.percentile(sample, 15.87)) if sample.size >= 16 else 0.0
+    is_counts = _holds_counts(c)
+    level_noise = max(noise, measured) if is_counts or not measured > 0 else measured
+    return XraySignal(np.ma.MaskedArray(net, mask=mask), x0, y0, noise, bkg_level, s, total, cx, cy,
+                      level_noise, b_counts * area if is_counts else 0.0)
+
+
+def _holds_counts(c: np.ndarray) -> bool:
+    """Whether an X-ray map holds photon counts (whole numbers), not rates or intensities."""
+    if c.dtype.kind in "iu":
+        return True
+    sample = _sample(c)
+    sample = sample[np.isfinite(sample)]
+    return bool(sample.size) and bool(np.all(sample == np.round(sample)))
+
+
+#: Chance that noise alone reaches the seed level anywhere in a field (see `seed_sigma`).
+SEED_FALSE_ALARM = 0.05
+
+
+def seed_sigma(n_pixels: float, sigma_pix: float, beam_counts: float, min_sigma: float,
+               false_alarm: float = SEED_FALSE_ALARM) -> float:
+    """The significance (in noise sigmas) an island of emission must reach to be drawn.
+
+    A field of ``n_pixels`` smoothed by a Gaussian of ``sigma_pix`` pixels holds ``R = n_pixels /
+    FWHM^2`` resolution elements; noise alone reaches ``u`` sigmas somewhere in it with probability
+    about ``R (4 ln 2) (2 pi)^-3/2 u exp(-u^2/2)`` (the expected Euler characteristic of a smooth
+    Gaussian random field, Worsley et al. 1996, Hum. Brain Mapp. 4, 58). ``u`` is set so that this
+    is ``false_alarm``; with ``beam_counts`` background counts per beam (a count map), the same tail
+    probability is taken from the Poisson distribution, whose tail is heavier at low counts. Never
+    below ``min_sigma``.
+
+    Examples
+    --------
+    >>> round(seed_sigma(144 * 144, 3.2, 0.0, 3.0), 2)        # a 6' XMM field, Gaussian noise
+    4.14
+    >>> round(seed_sigma(144 * 144, 3.2, 2.6, 3.0), 2)        # 2.6 background counts per beam
+    5.24
+    """
+    from scipy.special import ndtr, pdtrik
+
+    fwhm = 2.0 * np.sqrt(2.0 * np.log(2.0)) * sigma_pix
+    resels = max(n_pixels / (fwhm * fwhm), 1.0)
+    coef = resels * 4.0 * np.log(2.0) / (2.0 * np.pi) ** 1.5
+    lo, hi = 1.0, 12.0  # the expected count falls with u beyond 1: bisect
+    for _ in range(40):
+        u = 0.5 * (lo + hi)
+        lo, hi = (u, hi) if coef * u * np.exp(-0.5 * u * u) > false_alarm else (lo, u)
+    u = 0.5 * (lo + hi)
+    if beam_counts > 0:
+        tail = float(ndtr(-u))
+        k = float(pdtrik(1.0 - tail, beam_counts))  # counts with P(N > k) = tail
+        if np.isfinite(k):
+            u = max(u, (k - beam_counts) / np.sqrt(beam_counts))
+    return float(max(u, min_sigma))
 
 
 def contour_levels(noise: float, peak: float, n_levels: int, min_sigma: float) -> np.ndarray:
@@ -546,12 +619,27 @@ def xray_contours(signal: XraySignal, xray: SkyImage, optical: SkyImage, config:
         region = z[max(cy - peak_box, 0):cy + peak_box + 1, max(cx - peak_box, 0):cx + peak_box + 1]
     else:
         region = z
+    noise = signal.level_noise or signal.noise
+    low = config.min_sigma * noise
+    if low > 0:
+        # seeded islands: a region above the lowest level is drawn only if it rises to a level that
+        # noise alone reaches nowhere in the field (5 % chance); the others are noise, levelled off
+        seed = seed_sigma(z.size if invalid is None else float((~invalid).sum()), signal.sigma_pix,
+                          signal.beam_counts, config.min_sigma) * noise
+        above = z > low  # NaN compares False
+        if above.any():
+            islands, n_islands = ndimage.label(above)
+            tops = ndimage.maximum(z, islands, np.arange(1, n_islands + 1))
+            weak = np.flatnonzero(np.asarray(tops) < seed) + 1
+            if weak.size:
+                drop = np.isin(islands, weak)
+                z[drop] = low * (1.0 - 1e-6)
     peak = float(np.fmax.reduce(region, axis=None)) if region.size else 0.0
     if not np.isfinite(peak):
         peak = 0.0  # all masked
-    levels = contour_levels(signal.noise, peak, config.n_levels, config.min_sigma)
+    levels = contour_levels(noise, peak, config.n_levels, config.min_sigma)
     if levels.size == 0:
-        return ContourSet(levels, (), signal.noise, peak)
+        return ContourSet(levels, (), noise, peak)
     gx, gy = _grid(*z.shape)
     # the generator contourpy.contour_generator(z=z, line_type=...) makes, without its masked-array
     # round trip (a third of the contouring time at these sizes)
@@ -571,7 +659,7 @@ def xray_contours(signal: XraySignal, xray: SkyImage, optical: SkyImage, config:
         n_lines.append(len(o) - 1)
         n += len(p)
     if not parts:
-        return ContourSet(levels, tuple(() for _ in levels), signal.noise, peak)
+        return ContourSet(levels, tuple(() for _ in levels), noise, peak)
     pts = np.concatenate(parts)
     pts[:, 0] += signal.x0
     pts[:, 1] += signal.y0
@@ -584,7 +672,7 @@ def xray_contours(signal: XraySignal, xray: SkyImage, optical: SkyImage, config:
     for k in n_lines:
         lines.append(tuple(opt[a:b] for a, b in zip(bounds[i:i + k], bounds[i + 1:i + k + 1])))
         i += k
-    return ContourSet(levels, tuple(lines), signal.noise, peak)
+    return ContourSet(levels, tuple(lines), noise, peak)
 
 
 # --------------------------------------------------------------------------- drawing
@@ -722,6 +810,42 @@ def _draw_lines(img: Image.Image, groups: list[tuple[tuple[int, int, int], list[
             draw.line(flat[i:i + n], pen)
             i += n
     img.paste(Image.frombytes("RGB", sub.size, draw.tobytes()), box)
+
+
+def no_contour_reason(contours: ContourSet, config: RenderConfig) -> str:
+    """Why a subject has no contour, in one line (empty when it has some).
+
+    Examples
+    --------
+    >>> cs = ContourSet(np.empty(0), (), noise=0.5, peak=1.2)
+    >>> no_contour_reason(cs, RenderConfig())
+    "no contours: the X-ray peak within 1' of the candidate (1.2) is not above the lowest level (3 sigma = 1.5)"
+    """
+    if any(len(lines) for lines in contours.lines):
+        return ""
+    where = (f"within {config.peak_radius_arcmin:g}' of the candidate" if config.peak_radius_arcmin > 0
+             else "in the field")
+    low = config.min_sigma * contours.noise
+    return (f"no contours: the X-ray peak {where} ({contours.peak:.3g}) is not above the lowest level "
+            f"({config.min_sigma:g} sigma = {low:.3g})")
+
+
+def coarse_xray_note(xray_pixel_arcsec: float, config: RenderConfig) -> str:
+    """A warning when the X-ray image has fewer than `MIN_XRAY_PIXELS_ACROSS` pixels across the field.
+
+    Examples
+    --------
+    >>> coarse_xray_note(45.0, RenderConfig())
+    "coarse X-ray: 8 pixels of 45'' across the 6' field (under 16): blocky, jagged contours; use a larger --fov or a finer X-ray image"
+    >>> coarse_xray_note(2.5, RenderConfig())
+    ''
+    """
+    across = config.fov_arcmin * 60.0 / xray_pixel_arcsec
+    if across >= MIN_XRAY_PIXELS_ACROSS:
+        return ""
+    return (f"coarse X-ray: {across:.0f} pixels of {xray_pixel_arcsec:.3g}'' across the {config.fov_arcmin:g}' "
+            f"field (under {MIN_XRAY_PIXELS_ACROSS:g}): blocky, jagged contours; use a larger --fov or a "
+            "finer X-ray image")
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,13 +24,21 @@ from .._errors import InputError
 from ..sky import read_candidates
 from ._config import MAX_SUBJECT_BYTES, RenderConfig
 from ._inputs import load_image
-from ._overlay import encode_subject, render_overlay, xray_signal
+from ._overlay import (
+    NoContoursError,
+    coarse_xray_note,
+    encode_subject,
+    no_contour_reason,
+    render_overlay,
+    xray_signal,
+)
 from ._tensors import kosiba_png_array, make_tensor
 
 log = logging.getLogger(__name__)
 
-MANIFEST_COLUMNS: tuple[str, ...] = ("image", "#candidate_id", "#ra", "#dec")
-"""The manifest header: the image file (relative to the manifest) and the hidden metadata."""
+MANIFEST_COLUMNS: tuple[str, ...] = ("image", "#candidate_id", "#ra", "#dec", "#contour_levels")
+"""The manifest header: the image file (relative to the manifest) and the hidden metadata
+(``#contour_levels``: how many contour levels the picture shows; 0 = no contour at all)."""
 
 KOSIBA_SIZE: int = 356
 _STATE_FILE = "render_state.json"
@@ -39,7 +47,12 @@ _FAILURES_FILE = "render_failures.csv"
 
 @dataclass(frozen=True)
 class SubjectRecord:
-    """What happened to one candidate: ``status`` is ``rendered``, ``skipped`` (up to date) or ``failed``."""
+    """What happened to one candidate: ``status`` is ``rendered``, ``skipped`` (up to date) or ``failed``.
+
+    ``contour_levels`` is the number of contour levels drawn (0: the picture has no contour; -1:
+    unknown, not drawn); ``flags`` holds ``no_contours`` and ``coarse_xray`` where they apply, and
+    ``message`` the reason of a failure or the notes of a drawn subject.
+    """
 
     candidate_id: str
     ra: float
@@ -48,6 +61,8 @@ class SubjectRecord:
     image: str = ""
     n_bytes: int = 0
     message: str = ""
+    contour_levels: int = -1
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,17 +91,41 @@ class RenderSummary:
         return sum(r.status == "failed" for r in self.records)
 
     @property
+    def n_no_contours(self) -> int:
+        """Subjects in the set (drawn or up to date) whose picture has no contour."""
+        return sum(r.status != "failed" and "no_contours" in r.flags for r in self.records)
+
+    @property
     def ok(self) -> bool:
         """True when no candidate failed."""
         return self.n_failed == 0
 
+    @property
+    def has_warnings(self) -> bool:
+        """True when a subject has no contour or a coarse X-ray image."""
+        return any(r.status != "failed" and r.flags for r in self.records)
+
     def summary(self) -> str:
-        """One line per outcome, then one line per failure (what the CLI prints)."""
+        """One line per outcome, the warnings grouped, then one line per failure (what the CLI prints)."""
         lines = [
             f"{self.out_dir}: rendered {self.n_rendered}, up to date {self.n_skipped}, "
-            f"failed {self.n_failed} (manifest: {self.manifest.name}"
+            f"failed {self.n_failed}, without contours {self.n_no_contours} (manifest: {self.manifest.name}"
             + (f", tensors: {self.tensors.name}" if self.tensors else "") + ")"
         ]
+        for flag, what, hint in (
+            ("no_contours", "without contours", "'#contour_levels' is 0 in the manifest; "
+             "--require-contours makes them failures"),
+            ("coarse_xray", "with a coarse X-ray image", ""),
+        ):
+            flagged = [r for r in self.records if r.status != "failed" and flag in r.flags]
+            if not flagged:
+                continue
+            ids = ", ".join(r.candidate_id for r in flagged[:5]) + (
+                f" and {len(flagged) - 5} more" if len(flagged) > 5 else "")
+            lines.append(f"  warning: {len(flagged)} subject(s) {what}: {ids}" + (f" ({hint})" if hint else ""))
+            notes = {n for r in flagged for n in r.message.split("; ") if n.startswith(flag.split("_")[0])}
+            for note in sorted(notes)[:3]:
+                lines.append(f"    {note}")
         for r in self.records:
             if r.status == "failed":
                 lines.append(f"  failed {r.candidate_id}: {r.message}")
@@ -178,6 +217,7 @@ class _Job:
     kosiba_file: str
     config: RenderConfig
     max_bytes: int
+    require_contours: bool = False
 
 
 def _run_job(job: _Job) -> tuple[SubjectRecord, np.ndarray | None]:
@@ -201,16 +241,25 @@ def _run_job_unsafe(job: _Job) -> tuple[SubjectRecord, np.ndarray | None]:
     xr = load_image(job.xray, "xray")
     radius = max(cfg.fov_arcmin, cfg.tensor_fov_arcmin) * 30.0 * np.sqrt(2.0)
     signal = xray_signal(xr, job.ra, job.dec, radius, cfg)
-    status, n_bytes, note = "skipped", 0, ""
+    status, n_bytes, note, n_levels = "skipped", 0, "", -1
+    notes, flags = [], []
     if job.render:
         overlay = render_overlay(opt, xr, job.ra, job.dec, cfg, signal=signal)
+        empty = no_contour_reason(overlay.contours, cfg)
+        coarse = coarse_xray_note(xr.pixel_scale_arcsec, cfg)
+        if empty and job.require_contours:
+            raise NoContoursError(empty + " (--require-contours)" + (f"; {coarse}" if coarse else ""))
         data, note = encode_subject(overlay.image, cfg, job.max_bytes)
         if note:
             log.warning("%s: %s", job.candidate_id, note)
+            notes.append(note)
         _atomic_write(Path(job.out_file), data)
         status, n_bytes = "rendered", len(data)
-        if overlay.contours.levels.size == 0:
-            note = (note + "; " if note else "") + "no X-ray emission above the lowest level: no contours"
+        n_levels = 0 if empty else int(overlay.contours.levels.size)
+        for flag, text in (("no_contours", empty), ("coarse_xray", coarse)):
+            if text:
+                flags.append(flag)
+                notes.append(text)
     tensor = make_tensor(opt, xr, job.ra, job.dec, cfg, signal=signal) if job.tensor else None
     if job.kosiba_file:
         big = make_tensor(opt, xr, job.ra, job.dec, cfg, size=KOSIBA_SIZE, signal=signal)
@@ -218,7 +267,7 @@ def _run_job_unsafe(job: _Job) -> tuple[SubjectRecord, np.ndarray | None]:
     if not n_bytes and Path(job.out_file).exists():
         n_bytes = Path(job.out_file).stat().st_size
     return SubjectRecord(job.candidate_id, job.ra, job.dec, status, Path(job.out_file).name,
-                         n_bytes, note), tensor
+                         n_bytes, "; ".join(notes), n_levels, tuple(flags)), tensor
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -281,6 +330,7 @@ def render_subject_set(
     kosiba_split: str | float | None = None,
     progress: bool = False,
     max_bytes: int = MAX_SUBJECT_BYTES,
+    require_contours: bool = False,
 ) -> RenderSummary:
     """Render the candidates of a catalogue into a subject set folder.
 
@@ -320,6 +370,10 @@ def render_subject_set(
         Show a progress bar.
     max_bytes : int
         Size limit per subject file (Zooniverse: 1 MiB).
+    require_contours : bool
+        Make a subject without any X-ray contour a failure (not drawn, listed in
+        ``render_failures.csv``); otherwise it is drawn, reported in the summary, flagged
+        ``no_contours`` in its record and given ``#contour_levels`` 0 in the manifest.
 
     Returns
     -------
@@ -367,6 +421,8 @@ def render_subject_set(
         state = {}
     same_config = state.get("config_hash") == chash and not force
     ext = ".png" if config.format == "png" else ".jpg"
+    # what the last run learnt of each subject it drew: contour levels and flags
+    known: dict[str, Any] = state.get("subjects", {}) if same_config else {}
 
     def path_of(col: str, row: Any) -> str:
         c = _column(table, col)
@@ -383,9 +439,10 @@ def render_subject_set(
         out_file = out / (_safe_name(cid) + ext)
         newest = max(_mtime(xray) if xray else np.inf, _mtime(optical) if optical else np.inf)
         newest_input = max(newest_input, newest)
-        up_to_date = same_config and out_file.exists() and out_file.stat().st_mtime >= newest
+        up_to_date = (same_config and out_file.exists() and out_file.stat().st_mtime >= newest
+                      and cid in known and not (require_contours and known[cid][0] == 0))
         jobs_list.append(_Job(cid, float(row["ra"]), float(row["dec"]), xray, optical, str(out_file),
-                              not up_to_date, False, "", config, int(max_bytes)))
+                              not up_to_date, False, "", config, int(max_bytes), bool(require_contours)))
     tensors_fresh = (
         same_config and tensor_file.exists() and tensor_file.stat().st_mtime >= newest_input
         and state.get("tensor_ids") == ids
@@ -414,6 +471,9 @@ def render_subject_set(
 
         iterator = tqdm(iterator, total=len(work), desc="render", unit="subject", file=sys.stderr)
     for record, tensor in iterator:
+        if record.status == "skipped" and record.candidate_id in known:  # drawn before, tensor now
+            levels, flags, message = known[record.candidate_id]
+            record = dataclasses.replace(record, contour_levels=levels, flags=tuple(flags), message=message)
         results[record.candidate_id] = record
         if tensor is not None:
             x_all[row_of[record.candidate_id]] = tensor
@@ -426,12 +486,13 @@ def render_subject_set(
             records.append(results[j.candidate_id])
         else:
             p = Path(j.out_file)
+            levels, flags, message = known[j.candidate_id]
             records.append(SubjectRecord(j.candidate_id, j.ra, j.dec, "skipped", p.name,
-                                         p.stat().st_size))
+                                         p.stat().st_size, message, levels, tuple(flags)))
     good = [r for r in records if r.status != "failed"]
     manifest = out / "manifest.csv"
-    _write_csv(manifest, MANIFEST_COLUMNS, ((r.image, r.candidate_id, f"{r.ra:.6f}", f"{r.dec:.6f}")
-                                            for r in good))
+    _write_csv(manifest, MANIFEST_COLUMNS, ((r.image, r.candidate_id, f"{r.ra:.6f}", f"{r.dec:.6f}",
+                                             r.contour_levels) for r in good))
     _write_csv(out / _FAILURES_FILE, ("candidate_id", "reason"),
                ((r.candidate_id, r.message) for r in records if r.status == "failed"))
 
@@ -461,8 +522,11 @@ def render_subject_set(
         tensor_path = tensor_file
     elif tensors:
         tensor_path = tensor_file
-    state_path.write_text(json.dumps({"config_hash": chash, "config": config.as_dict(),
-                                      "tensor_ids": tensor_ids}, indent=1))
+    state_path.write_text(json.dumps({
+        "config_hash": chash, "config": config.as_dict(), "tensor_ids": tensor_ids,
+        "subjects": {r.candidate_id: [r.contour_levels, list(r.flags), r.message]
+                     for r in good if r.contour_levels >= 0},
+    }, indent=1))
     if kosiba is not None:
         _write_kosiba_csv(table, ids, {r.candidate_id for r in good}, kosiba, kosiba_class, kosiba_split)
     return RenderSummary(out, tuple(records), manifest, tensor_path, kosiba)
