@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import operator
@@ -53,6 +54,9 @@ REJECT_REASONS: dict[str, str] = {
     "bad_json_metadata": "metadata is not a JSON object",
     "not_a_question": "the task's value is not a question answer (drawing or survey task?)",
     "no_candidate_id": "the subject has no candidate id (subject_data key or ledger; --candidate-key none: no join)",
+    "wrong_field_count": "the row has more or fewer fields than the header (a stray comma or quote, a cut line)",
+    "subject_not_in_subject_data": "subject_ids is not a key of subject_data (a cut or edited row)",
+    "truncated_row": "the last row of a file without its final newline does not parse whole (a cut download?)",
 }
 #: Why a good row yields no volunteer vote (a policy or the data: counted, not rejected).
 FILTER_REASONS: dict[str, str] = {
@@ -71,6 +75,10 @@ _DATE_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 _LEN = np.frompyfunc(len, 1, 1)
 _FIRST = np.frompyfunc(operator.itemgetter(0), 1, 1)
 _SEEN = r'"seen_before"\s*:\s*true'
+#: The first key of ``subject_data`` (Zooniverse writes ``{"<subject id>": {...metadata}}``).
+_FIRST_KEY = r'^\{\s*"(?P<k>[^"\\]*)"\s*:'
+_TRUNCATED = ("the file does not end with a newline: it is likely truncated (an interrupted download?); "
+              "its last row is kept only if it parses whole")
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,9 @@ class ReadSummary:
         Whether a class mapping was used.
     n_with_class : int
         Votes whose answer maps to a class (0 for an export of another project).
+    truncated : bool
+        The file does not end with a newline: likely cut short (an interrupted download); its
+        last row was kept only if it parsed whole.
     """
 
     path: str
@@ -168,6 +179,7 @@ class ReadSummary:
     unmapped: list[tuple[str, str, int]]
     has_classes: bool
     n_with_class: int = 0
+    truncated: bool = False
 
     @property
     def balanced(self) -> bool:
@@ -186,6 +198,7 @@ class ReadSummary:
         """The summary printed by ``hunt-clusters aggregate``."""
         lines = [
             f"export {self.path}: {self.rows_in} rows in",
+            *([f"  warning: {_TRUNCATED}"] if self.truncated else []),
             f"  {self.rows_kept} volunteer classifications -> {self.n_votes} votes "
             f"({self.users} volunteers, {self.anonymous_users} of them not logged in with {self.anonymous_rows} "
             f"classifications; {self.subjects} subjects; {self.seen_before} flagged seen_before)",
@@ -450,15 +463,46 @@ def _times(arr: Any) -> np.ndarray:
     return out
 
 
-def _batches(path: Path, columns: list[str], block_bytes: int) -> Any:
+class _BadRowsNeedSerial(Exception):
+    """A threaded read met a row with the wrong number of fields: read again in one thread.
+
+    pyarrow tells the row number of a bad row only when it parses in one thread; the threaded read
+    (the fast, common case) stops at the first bad row and the file is read again serially.
+    """
+
+
+@dataclass(frozen=True)
+class _BadRow:
+    """A row skipped by the CSV parser: its 1-based data row, field counts and text."""
+
+    row: int
+    expected: int
+    actual: int
+    text: str
+
+
+def _batches(path: Path, columns: list[str], block_bytes: int, bad_rows: list[_BadRow], *,
+             threads: bool = True) -> Any:
+    """Record batches of the export; rows with the wrong number of fields go to ``bad_rows``.
+
+    With ``threads`` the first such row raises `_BadRowsNeedSerial` (its number is unknown there).
+    """
     import pyarrow as pa
     import pyarrow.csv as pv
+
+    def on_bad_row(row: Any) -> str:
+        if threads or row.number is None:
+            bad_rows.append(_BadRow(-1, row.expected_columns, row.actual_columns, row.text))
+            return "error"
+        # pyarrow counts rows from 1 with the header
+        bad_rows.append(_BadRow(int(row.number) - 1, row.expected_columns, row.actual_columns, row.text))
+        return "skip"
 
     try:
         reader = pv.open_csv(
             path,
-            read_options=pv.ReadOptions(block_size=block_bytes, use_threads=True),
-            parse_options=pv.ParseOptions(newlines_in_values=True),
+            read_options=pv.ReadOptions(block_size=block_bytes, use_threads=threads),
+            parse_options=pv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
             convert_options=pv.ConvertOptions(
                 column_types={c: pa.string() for c in columns},
                 include_columns=columns,
@@ -469,7 +513,54 @@ def _batches(path: Path, columns: list[str], block_bytes: int) -> Any:
         for batch in reader:
             yield batch
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if bad_rows and bad_rows[-1].row < 0:
+            if threads:
+                raise _BadRowsNeedSerial() from None
+            raise InputError(f"{path}: a row with {bad_rows[-1].actual} fields where the header has "
+                             f"{bad_rows[-1].expected}, at an unknown row") from None  # pragma: no cover
         raise InputError(f"{path}: not a valid CSV export ({str(exc).strip()[:300]})") from None
+
+
+def _with_last(items: Any) -> Any:
+    """``(item, is_last)`` pairs (one item of look-ahead)."""
+    it = iter(items)
+    try:
+        prev = next(it)
+    except StopIteration:
+        return
+    for item in it:
+        yield prev, False
+        prev = item
+    yield prev, True
+
+
+def _tail_state(path: Path) -> tuple[bool, bool]:
+    """(ends with a newline, has an odd number of double quotes).
+
+    The quotes are counted only when the newline is missing: an odd count means the file was cut
+    inside a quoted field of its last row (every field closes the quotes it opens).
+    """
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        if f.tell() == 0:
+            return True, False
+        f.seek(-1, 2)
+        if f.read(1) in (b"\n", b"\r"):
+            return True, False
+        f.seek(0)
+        quotes = 0
+        while chunk := f.read(16 << 20):
+            quotes += chunk.count(b'"')
+    return False, quotes % 2 == 1
+
+
+def _field(text: str, index: int) -> str:
+    """Field ``index`` of one CSV row's text ('' when it has fewer)."""
+    try:
+        fields = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:  # pragma: no cover - the csv module accepts nearly anything
+        return ""
+    return fields[index] if 0 <= index < len(fields) else ""
 
 
 def read_export(
@@ -528,11 +619,34 @@ def read_export(
     >>> res.summary.rows_in, len(res.votes), res.votes["class"].iloc[0]
     (4, 3, 'low-z')
     """
+    try:
+        return _read_export(path, options, workflow=workflow, version_labels=version_labels, progress=progress,
+                            threads=True)
+    except _BadRowsNeedSerial:  # rows with the wrong number of fields: numbered in a serial read
+        log.debug("%s: rows with the wrong number of fields; reading again in one thread", path)
+        return _read_export(path, options, workflow=workflow, version_labels=version_labels, progress=progress,
+                            threads=False)
+
+
+def _read_export(
+    path: str | Path,
+    options: ReadOptions | None,
+    *,
+    workflow: WorkflowDefinition | None,
+    version_labels: VersionLabels | None,
+    progress: bool,
+    threads: bool,
+) -> ExportVotes:
+    """`read_export` proper; ``threads=False`` reads in one thread (rows with the wrong field count)."""
     import pyarrow.compute as pc
 
     opts = options or ReadOptions()
     path = Path(path)
     header = _header(path)
+    ends_with_newline, open_quote = _tail_state(path)
+    if not ends_with_newline:
+        log.warning("%s: %s", path, _TRUNCATED)
+    bad_rows: list[_BadRow] = []
     columns = [c for c in EXPORT_COLUMNS if c in header and c not in ("user_ip", "workflow_name")]
     mapper = AnswerMapper(workflow, version_labels)
     task = opts.task
@@ -557,16 +671,18 @@ def read_export(
 
         bar = tqdm(desc=f"reading {path.name}", unit=" rows", unit_scale=True)
     try:
-        for batch in _batches(path, columns, opts.block_mb << 20):
+        batches = (b for b in _batches(path, columns, opts.block_mb << 20, bad_rows, threads=threads) if b.num_rows)
+        for batch, is_last in _with_last(batches):
             n = batch.num_rows
-            if n == 0:
-                continue
             col = {c: batch.column(c) for c in columns}
             start = rows_in
             rows_in += n
             if bar is not None:
                 bar.update(n)
             rowno = np.arange(start + 1, start + n + 1, dtype=np.int64)
+            if bad_rows:  # the parser skipped them: number the others as rows of the file
+                skipped = np.sort(np.fromiter((b.row for b in bad_rows), np.int64, len(bad_rows)))
+                rowno += np.searchsorted(skipped - np.arange(len(skipped)), rowno, side="right")
             reason = np.full(n, None, dtype=object)
             detail = np.full(n, None, dtype=object)
 
@@ -642,6 +758,22 @@ def read_export(
             sd_ok = pc.and_(pc.starts_with(sdata, "{"), pc.ends_with(sdata, "}")).to_numpy(zero_copy_only=False)
             if not sd_ok.all():
                 reject(~sd_ok, "bad_json_subject_data", _objects(pc.utf8_slice_codeunits(sdata, 0, 60)))
+            # subject_data is keyed by the subject id: a row whose subject_ids is not its key was cut
+            # or edited (31200031 cut to 31200 would be a phantom subject)
+            first_key = pc.extract_regex(sdata, _FIRST_KEY)
+            same = pc.and_(pc.is_valid(first_key), pc.equal(first_key.field("k"), col["subject_ids"]))
+            same = pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(~same & (reason == None)).tolist():  # noqa: E711 - rare: parse it
+                text = sdata[i].as_py()
+                try:
+                    sd = loads(text)
+                except ValueError:
+                    sd = None
+                if not isinstance(sd, dict):
+                    reason[i], detail[i] = "bad_json_subject_data", text[:60]
+                elif str(sid_int[i]) not in sd:
+                    keys = ", ".join(list(sd)[:3]) or "none"
+                    reason[i], detail[i] = "subject_not_in_subject_data", f"subject_ids {raw_sid[i]}, keys {keys}"
             cand = np.full(n, None, dtype=object)
             if ledger is not None:
                 cand[:] = [ledger.get(s) for s in sid_int.tolist()]
@@ -741,6 +873,14 @@ def read_export(
                         reason[i] = "no_candidate_id"
                         detail[i] = f"subject {sid_int[i]} has no {key!r}" + (" and is not in the ledger" if ledger else "")
 
+            # -- a file cut short: its last row must parse whole -------------------------------
+            if is_last and not ends_with_newline and not (bad_rows and max(b.row for b in bad_rows) > rowno[-1]):
+                i = n - 1
+                if open_quote:
+                    reason[i], detail[i] = "truncated_row", "the file ends inside a quoted field"
+                elif reason[i] in REJECT_REASONS:
+                    reason[i], detail[i] = "truncated_row", f"{reason[i]}: {detail[i]}"
+
             # -- book-keeping ---------------------------------------------------------------
             is_rej = np.array([r in REJECT_REASONS for r in reason], bool)
             if is_rej.any():
@@ -816,6 +956,9 @@ def read_export(
     finally:
         if bar is not None:
             bar.close()
+    if bad_rows:
+        _reject_bad_rows(bad_rows, header, rows_in + len(bad_rows), ends_with_newline, rejects, rejected)
+        rows_in += len(bad_rows)
 
     if opts.workflow_id is not None and rows_in and opts.workflow_id not in seen_workflows and seen_workflows:
         raise InputError(
@@ -827,7 +970,25 @@ def read_export(
             f"{path}: no classification with workflow version {opts.versions}; the export holds "
             f"{', '.join(sorted(seen_versions, key=lambda v: tuple(map(int, v.split('.')))))}"
         )
-    return _finish(path, opts, rows_in, cls_acc, votes_acc, filtered, rejected, rejects, mapper, encoders)
+    return _finish(path, opts, rows_in, cls_acc, votes_acc, filtered, rejected, rejects, mapper, encoders,
+                   truncated=not ends_with_newline)
+
+
+def _reject_bad_rows(bad_rows: list[_BadRow], header: list[str], total: int, ends_with_newline: bool,
+                     rejects: list[pd.DataFrame], rejected: Counter[str]) -> None:
+    """Rejects for the rows the CSV parser skipped (wrong number of fields; the last one of a cut file)."""
+    cid_at = header.index("classification_id")
+    rows, cids, reasons, details = [], [], [], []
+    for b in bad_rows:
+        cut = not ends_with_newline and b.row == total
+        rows.append(b.row)
+        cids.append(_field(b.text, cid_at))
+        reasons.append("truncated_row" if cut else "wrong_field_count")
+        details.append(f"{b.actual} fields where the header has {b.expected}"
+                       + (" (the file ends in this row)" if cut else "") + f": {b.text[:120]}")
+    rejects.append(pd.DataFrame({"row": np.array(rows, np.int64), "classification_id": cids, "reason": reasons,
+                                 "detail": details}))
+    rejected.update(reasons)
 
 
 def _slow_annotation(a: str, task: str | None, loads: Any) -> Any:
@@ -877,6 +1038,8 @@ def _finish(
     rejects: list[pd.DataFrame],
     mapper: AnswerMapper,
     encoders: dict[str, _Encoder],
+    *,
+    truncated: bool = False,
 ) -> ExportVotes:
     cls = cls_acc.frame(_empty_classifications())
     for c, enc in encoders.items():
@@ -932,7 +1095,7 @@ def _finish(
             g = um.groupby(["workflow_version", "answer"], observed=True).size().sort_values(ascending=False)
             unmapped = [(str(v), str(a), int(c)) for (v, a), c in g.items()]
     rej = (
-        pd.concat(rejects, ignore_index=True)
+        pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
         if rejects
         else pd.DataFrame({"row": np.array([], np.int64), "classification_id": [], "reason": [], "detail": []})
     )
@@ -955,6 +1118,7 @@ def _finish(
         unmapped=unmapped,
         has_classes=mapper.has_classes,
         n_with_class=int(votes["class"].notna().sum()),
+        truncated=truncated,
     )
     if not summary.balanced:  # pragma: no cover - a bug, not a user error
         raise RuntimeError(f"row accounting does not balance: {summary}")

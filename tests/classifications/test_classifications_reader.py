@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -231,8 +232,8 @@ def test_missing_columns_and_bad_files(tmp_path: Path) -> None:
     ok = write_export_rows([export_row(1, "a", 5, "x", candidate_id="C")], tmp_path / "r.csv")
     with open(ok, "a") as f:
         f.write("2,b,,ip,1,name,1.1,2020-01-01 00:00:00 UTC,,,{},[],{},5,EXTRA\n")
-    with pytest.raises(InputError, match="not a valid CSV export"):
-        read_export(ok)
+    rj = read_export(ok).rejects  # a row with a field too many is a reject, not the end of the run
+    assert rj[["row", "classification_id", "reason"]].values.tolist() == [[2, "2", "wrong_field_count"]]
 
 
 def test_workflows_export_maps_labels_by_position(tmp_path: Path, export: Path) -> None:
@@ -304,3 +305,108 @@ def test_empty_export_and_numeric_candidate(tmp_path: Path) -> None:
     rows[0]["subject_data"] = '{"6":{"#candidate_id":42}}'
     res = read_export(write_export_rows(rows, tmp_path / "num.csv"))
     assert res.votes["candidate_id"].tolist() == ["42"]
+
+
+# -- malformed and truncated exports --------------------------------------------------------------
+def _rows(n: int) -> list[dict[str, str]]:
+    return [export_row(i, f"user{i}", 31200000 + i, "Something else", candidate_id=f"C{i}") for i in range(1, n + 1)]
+
+
+def _line(row: dict[str, str]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.DictWriter(buf, fieldnames=list(row), lineterminator="\n").writerow(row)
+    return buf.getvalue()
+
+
+def test_rows_with_the_wrong_field_count_are_rejects_with_their_row(tmp_path: Path) -> None:
+    rows = _rows(7)
+    rows[6]["created_at"] = "yesterday"  # row 7: numbered right after the skipped rows
+    lines = [_line(r) for r in rows]
+    lines[1] = lines[1].rstrip("\n") + ",EXTRA\n"  # row 2: a field too many
+    lines[3] = lines[3].split(',"{')[0] + "\n"  # row 4: cut short, fields missing
+    path = tmp_path / "e.csv"
+    path.write_text(",".join(rows[0]) + "\n" + "".join(lines))
+    for block_mb in (1, 8):
+        res = read_export(path, ReadOptions(duplicates="all", block_mb=block_mb), workflow=WF)
+        rj = res.rejects
+        assert rj[["row", "classification_id", "reason"]].values.tolist() == [
+            [2, "2", "wrong_field_count"], [4, "4", "wrong_field_count"], [7, "7", "bad_created_at"]]
+        assert rj["detail"].iloc[0].startswith("15 fields where the header has 14: 2,user2,")
+        assert res.summary.rows_in == 7 and res.summary.rows_kept == 4 and res.summary.balanced
+        assert sorted(res.votes["classification_id"]) == [1, 3, 5, 6]
+        assert not res.summary.truncated
+    with pytest.raises(InputError, match=r"3 row\(s\) rejected with --strict: row 2: wrong_field_count"):
+        res.raise_if_rejected()
+
+
+def test_a_row_whose_subject_is_not_its_subject_data_key_is_rejected(tmp_path: Path) -> None:
+    rows = _rows(3)
+    rows[1]["subject_ids"] = "31200"  # subject_data says 31200002
+    res = read_export(write_export_rows(rows, tmp_path / "e.csv"), ReadOptions(duplicates="all"), workflow=WF)
+    assert res.rejects[["row", "reason"]].values.tolist() == [[2, "subject_not_in_subject_data"]]
+    assert res.rejects["detail"].iloc[0] == "subject_ids 31200, keys 31200002"
+    # a key further on (other spacing, several keys) is found by parsing the JSON
+    rows[1]["subject_data"] = '{ "1": {}, "31200": {"#candidate_id": "C2"}}'
+    res = read_export(write_export_rows(rows, tmp_path / "e.csv"), ReadOptions(duplicates="all"), workflow=WF)
+    assert len(res.rejects) == 0 and 31200 in set(res.votes["subject_id"])
+
+
+@pytest.mark.parametrize(
+    "cut, reason, detail",
+    [
+        # the issue's case: subject_ids 31200003 cut to 31200 (a phantom subject until now)
+        (lambda text: text[:-3], "truncated_row", "subject_not_in_subject_data: subject_ids 31200, keys 31200003"),
+        # inside the quoted subject_data: a field short
+        (lambda text: text[: text.rindex("#candidate_id")], "truncated_row", "13 fields where the header has 14 (the file ends in this row)"),
+        # inside a quoted field that is the last one: an open quote
+        (lambda text: text[:-1] + ',"3120', "truncated_row", "15 fields"),
+    ],
+)  # fmt: skip
+def test_a_cut_last_row_is_rejected_and_the_file_called_truncated(tmp_path: Path, cut: Any, reason: str,
+                                                                    detail: str) -> None:
+    path = write_export_rows(_rows(3), tmp_path / "e.csv")
+    path.write_text(cut(path.read_text().rstrip("\n")))
+    res = read_export(path, ReadOptions(duplicates="all"), workflow=WF)
+    assert res.summary.truncated and "likely truncated" in res.summary.format()
+    assert res.rejects[["row", "reason"]].values.tolist() == [[3, reason]]
+    assert detail in res.rejects["detail"].iloc[0]
+    assert sorted(res.votes["subject_id"]) == [31200001, 31200002] and res.summary.balanced
+
+
+def test_an_open_quote_at_the_end_rejects_the_last_row(tmp_path: Path) -> None:
+    rows = _rows(3)
+    rows[2]["subject_ids"] = '"31200003'  # written quoted and cut before the closing quote
+    path = write_export_rows(rows, tmp_path / "e.csv")
+    text = path.read_text().rstrip("\n")
+    path.write_text(text[: text.rindex(",") + 1] + '"31200003')
+    res = read_export(path, ReadOptions(duplicates="all"), workflow=WF)
+    assert res.rejects[["row", "reason", "detail"]].values.tolist() == [
+        [3, "truncated_row", "the file ends inside a quoted field"]]
+
+
+def test_missing_final_newline_alone_keeps_a_whole_last_row(tmp_path: Path) -> None:
+    path = write_export_rows(_rows(3), tmp_path / "e.csv")
+    path.write_text(path.read_text().rstrip("\n"))
+    res = read_export(path, ReadOptions(duplicates="all"), workflow=WF)
+    assert res.summary.truncated and len(res.rejects) == 0 and res.summary.rows_kept == 3
+
+
+def test_bad_rows_across_blocks_keep_every_row_number(tmp_path: Path) -> None:
+    """The threaded read stops at a bad row and the file is read again serially, blocks of 1 MiB."""
+    rows = _rows(4000)
+    lines = [_line(r) for r in rows]
+    for i in (9, 2499, 3998):  # rows 10, 2500, 3999
+        lines[i] = lines[i].rstrip("\n") + ",EXTRA\n"
+    rows_bad_date = 3200
+    lines[rows_bad_date - 1] = lines[rows_bad_date - 1].replace("2020-01-01 00:00:00 UTC", "yesterday")
+    path = tmp_path / "e.csv"
+    path.write_text(",".join(rows[0]) + "\n" + "".join(lines))
+    assert path.stat().st_size > 3 << 19  # two blocks or more
+    res = read_export(path, ReadOptions(duplicates="all", block_mb=1), workflow=WF)
+    assert res.rejects[["row", "reason"]].values.tolist() == [
+        [10, "wrong_field_count"], [2500, "wrong_field_count"], [3200, "bad_created_at"], [3999, "wrong_field_count"]]
+    assert res.rejects["classification_id"].tolist() == ["10", "2500", "3200", "3999"]
+    assert res.summary.rows_in == 4000 and res.summary.rows_kept == 3996 and res.summary.balanced
