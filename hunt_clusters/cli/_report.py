@@ -1,18 +1,42 @@
-"""``hunt-clusters report``: write the HTML comparison report."""
+"""``hunt-clusters report``: write the HTML comparison report of a training run folder."""
 
 from __future__ import annotations
 
 import argparse
-
-from ._notbuilt import add_passthrough, not_built
+from pathlib import Path
 
 NAME = "report"
-HELP = "write the HTML comparison report"
+HELP = "write the HTML comparison report of a train-on-votes run folder"
+DESCRIPTION = """\
+Read a train-on-votes run folder (docs/formats.md, "Training run folder") and write:
+
+  REPORT_DIR/report.html   one self-contained page (figures embedded, no JavaScript, opens offline)
+  REPORT_DIR/metrics.json  every number the page shows
+  REPORT_DIR/figures/      the figures as PNG files
+
+The page has five parts: the survey (candidates per class, redshift and X-ray count rate, a gallery
+of subjects as volunteers saw them); volunteers vs experts on the overlap (confusion matrices,
+accuracy, Cohen's kappa, agreement by number of votes, the subjects they disagree on most); the CNN
+(accuracy over runs on the spectroscopic test set beside the volunteers, the experts and the paper's
+90%, ROC curves, calibration, training curves); the selection function (completeness and purity
+against redshift and count rate); and what was run (command, seeds, timings, versions).
+
+Only metrics.json is required; a section whose inputs are missing says what is missing.
+
+example:
+  hunt-clusters report runs/votes --out report/
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_passthrough(parser)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the train-on-votes run folder")
+    parser.add_argument("--out", "-o", type=Path, required=True, metavar="REPORT_DIR",
+                        help="folder for report.html, metrics.json and figures/ (created)")
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_built(NAME, HELP)
+    from ..report import write_report
+
+    path = write_report(args.run_dir, args.out, progress=args.progress)
+    print(f"wrote {path}")
+    return 0
