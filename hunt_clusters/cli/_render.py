@@ -41,7 +41,9 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--size", "size", int, "image side in pixels (default 512)"),
     ("--format", "format", str, "jpeg or png (default jpeg: 2.6x fewer bytes, same lines)"),
     ("--jpeg-quality", "jpeg_quality", int, "starting JPEG quality (default 90)"),
-    ("--interval", "interval", str, "optical limits: percentile or zscale (default percentile)"),
+    ("--interval", "interval", str, "optical limits: sky (sky at one grey, bright end at the "
+     "percentile), percentile or zscale (default sky)"),
+    ("--sky-grey", "sky_grey", float, "grey level of the sky for --interval sky, 0-1 (default 0.15)"),
     ("--percentile", "percentile", float, "percentile interval (default 99.5)"),
     ("--stretch", "stretch", str, "optical stretch: asinh, log, sqrt, linear (default asinh)"),
     ("--smooth", "smooth_arcsec", float, "X-ray Gaussian smoothing sigma, arcsec (default 8)"),

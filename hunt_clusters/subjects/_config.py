@@ -15,7 +15,7 @@ MAX_SUBJECT_BYTES: int = 1024 * 1024
 
 _FORMATS = ("png", "jpeg")
 _STRETCHES = ("asinh", "log", "sqrt", "linear")
-_INTERVALS = ("percentile", "zscale")
+_INTERVALS = ("sky", "percentile", "zscale")
 _TENSOR_METHODS = ("affine", "reproject")
 _COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -41,11 +41,18 @@ class RenderConfig:
         Starting JPEG quality (lowered step by step if a subject would exceed 1 MiB).
     png_compress_level : int
         zlib level of the PNG encoder (1 = fast, 9 = smallest).
-    interval : {'percentile', 'zscale'}
-        How the optical display limits are chosen (`astropy.visualization.PercentileInterval`
-        or `astropy.visualization.ZScaleInterval`).
+    interval : {'sky', 'percentile', 'zscale'}
+        How the optical display limits are chosen. ``sky`` (default): the sky background (median of
+        the field) is shown at the grey level ``sky_grey`` and the bright end at the ``percentile``
+        percentile of the field, so that every subject's sky looks the same whatever its plate's
+        zero point or the stars in it; ``percentile`` and ``zscale``: the limits of
+        `astropy.visualization.PercentileInterval` or `astropy.visualization.ZScaleInterval`.
+        The CNN tensors use ``percentile`` for ``sky`` (their normalisation does not change).
     percentile : float
-        Percentage of optical pixels kept inside the limits for ``interval='percentile'``.
+        Percentage of optical pixels below the bright end (``sky``) or kept inside the limits
+        (``percentile``).
+    sky_grey : float
+        Grey level of the sky background after the stretch for ``interval='sky'`` (0 black, 1 white).
     stretch : {'asinh', 'log', 'sqrt', 'linear'}
         Optical stretch (`astropy.visualization.AsinhStretch`, ``LogStretch``, ...).
     stretch_a : float
@@ -96,8 +103,9 @@ class RenderConfig:
     format: str = "jpeg"
     jpeg_quality: int = 90
     png_compress_level: int = 1
-    interval: str = "percentile"
+    interval: str = "sky"
     percentile: float = 99.5
+    sky_grey: float = 0.15
     stretch: str = "asinh"
     stretch_a: float = 0.1
     smooth_arcsec: float = 8.0
@@ -118,7 +126,7 @@ class RenderConfig:
             return InputError(f"render option {name}={value!r} is not valid: {valid}")
 
         for name in ("fov_arcmin", "percentile", "stretch_a", "smooth_arcsec", "line_width",
-                     "tensor_fov_arcmin", "min_sigma", "scale_bar_arcmin", "peak_radius_arcmin"):
+                     "tensor_fov_arcmin", "min_sigma", "scale_bar_arcmin", "peak_radius_arcmin", "sky_grey"):
             value = getattr(self, name)
             try:
                 object.__setattr__(self, name, float(value))
@@ -160,6 +168,7 @@ class RenderConfig:
             ("jpeg_quality", 1 <= self.jpeg_quality <= 95, "between 1 and 95"),
             ("png_compress_level", 0 <= self.png_compress_level <= 9, "between 0 and 9"),
             ("percentile", 50 < self.percentile <= 100, "between 50 and 100"),
+            ("sky_grey", 0 <= self.sky_grey < 0.9, "between 0 and 0.9"),
             ("stretch_a", self.stretch_a > 0, "a positive number"),
             ("smooth_arcsec", self.smooth_arcsec >= 0, "zero or more arcsec"),
             ("n_levels", 1 <= self.n_levels <= 50, "between 1 and 50"),

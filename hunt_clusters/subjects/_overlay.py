@@ -180,6 +180,8 @@ def display_limits(values: np.ndarray, config: RenderConfig) -> tuple[float, flo
             sample = finite[:: max(1, finite.size // _LIMIT_SAMPLES)]
     from astropy.visualization import PercentileInterval, ZScaleInterval
 
+    if config.interval == "sky":
+        return _sky_limits(sample, config)
     if config.interval == "zscale":
         vmin, vmax = ZScaleInterval().get_limits(sample)
     else:
@@ -187,6 +189,35 @@ def display_limits(values: np.ndarray, config: RenderConfig) -> tuple[float, flo
     vmin, vmax = float(vmin), float(vmax)
     if not vmax > vmin:
         vmax = vmin + 1.0
+    return vmin, vmax
+
+
+def _sky_limits(sample: np.ndarray, config: RenderConfig) -> tuple[float, float]:
+    """Limits that show the sky (the median) at grey ``config.sky_grey`` after the stretch and the
+    ``config.percentile`` percentile at white.
+
+    With ``t`` the stretch's inverse of ``sky_grey``, ``(sky - vmin) / (vmax - vmin) = t`` gives
+    ``vmin = (sky - t vmax) / (1 - t)``. A field with no bright end (the percentile within ten
+    noise sigmas of the sky) gets ``vmax`` ten sigmas above the sky, so that noise is not blown up.
+
+    Examples
+    --------
+    >>> v = np.random.default_rng(0).normal(1000.0, 10.0, 10000)
+    >>> cfg = RenderConfig(stretch="linear", sky_grey=0.2)
+    >>> vmin, vmax = _sky_limits(v, cfg)
+    >>> round(float((np.median(v) - vmin) / (vmax - vmin)), 3)
+    0.2
+    """
+    sky = float(np.median(sample))
+    sigma = sky - float(np.percentile(sample, 15.87))
+    vmax = float(np.percentile(sample, config.percentile))
+    if not sigma > 0:
+        sigma = max(abs(sky), 1.0) * 1e-3
+    vmax = max(vmax, sky + 10.0 * sigma)
+    lut = _stretch_lut(config.stretch, config.stretch_a)
+    t = float(np.searchsorted(lut, config.sky_grey)) / (_LUT_SIZE - 1)
+    t = min(t, 0.9)
+    vmin = (sky - t * vmax) / (1.0 - t)
     return vmin, vmax
 
 
@@ -398,6 +429,20 @@ def _holds_counts(c: np.ndarray) -> bool:
     sample = _sample(c)
     sample = sample[np.isfinite(sample)]
     return bool(sample.size) and bool(np.all(sample == np.round(sample)))
+
+
+@lru_cache(maxsize=8)
+def _edge_noise_factor(ny: int, nx: int, sigma: float) -> np.ndarray:
+    """Noise of white noise smoothed as `_smooth` does it (reflecting edges), relative to the
+    middle of the map: 1 inside, up to 2 in the corners (read-only)."""
+    def axis(n: int) -> np.ndarray:
+        k = ndimage.gaussian_filter1d(np.eye(n), sigma, axis=0, mode="reflect", truncate=3.0)
+        v = np.sqrt((k * k).sum(axis=1))
+        return v / v[n // 2]
+
+    out = np.outer(axis(ny), axis(nx))
+    out.flags.writeable = False
+    return out
 
 
 #: Chance that noise alone reaches the seed level anywhere in a field (see `seed_sigma`).
@@ -629,7 +674,9 @@ def xray_contours(signal: XraySignal, xray: SkyImage, optical: SkyImage, config:
         above = z > low  # NaN compares False
         if above.any():
             islands, n_islands = ndimage.label(above)
-            tops = ndimage.maximum(z, islands, np.arange(1, n_islands + 1))
+            # near the edges the reflected kernel averages fewer pixels: noise is up to 2x there
+            tops = ndimage.maximum(z / _edge_noise_factor(*z.shape, signal.sigma_pix), islands,
+                                   np.arange(1, n_islands + 1))
             weak = np.flatnonzero(np.asarray(tops) < seed) + 1
             if weak.size:
                 drop = np.isin(islands, weak)
@@ -685,6 +732,10 @@ def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(px, 8))
 
 
+#: The translucent backing of the scale bar and compass (RGBA).
+MARK_BACKING = (0, 0, 0, 150)
+
+
 @lru_cache(maxsize=32)
 def _marks_patches(size: int, line_width: float, bar_px: float, bar_label: str,
                    compass: tuple[tuple[float, float], tuple[float, float]] | None
@@ -722,12 +773,19 @@ def _marks_patches(size: int, line_width: float, bar_px: float, bar_label: str,
                       stroke_fill=black)
     patches = []
     alpha = canvas.getchannel("A")
-    # the two marks sit in opposite corners: one patch each keeps the pasted area small
+    # the two marks sit in opposite corners: one patch each keeps the pasted area small. Each goes
+    # on a translucent dark backing (pasted after the contours), legible on any sky and over lines.
+    m = max(2, int(round(size * 0.012)))
     for half in ((0, size // 2, size, size), (0, 0, size, size // 2)):
         box = alpha.crop(half).getbbox()
         if box is not None:
-            box = (box[0] + half[0], box[1] + half[1], box[2] + half[0], box[3] + half[1])
-            patches.append((canvas.crop(box), (box[0], box[1])))
+            box = (max(box[0] + half[0] - m, 0), max(box[1] + half[1] - m, 0),
+                   min(box[2] + half[0] + m, size), min(box[3] + half[1] + m, size))
+            w, h = box[2] - box[0], box[3] - box[1]
+            patch = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+            ImageDraw.Draw(patch).rounded_rectangle((0, 0, w - 1, h - 1), radius=m, fill=MARK_BACKING)
+            patch.alpha_composite(canvas.crop(box))
+            patches.append((patch, (box[0], box[1])))
     return tuple(patches)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -104,7 +105,8 @@ def make_tensor(optical: Any, xray: Any, ra: float, dec: float, config: RenderCo
     Both images are resampled onto `tensor_wcs` (north up, ``config.tensor_fov_arcmin`` wide, ``S``
     pixels), so every candidate has the same angular scale whatever the instruments.
 
-    Normalisation: optical = the display interval and stretch of ``config`` (percentile or zscale
+    Normalisation: optical = the display interval and stretch of ``config`` (percentile, also for the
+    pictures' ``sky`` interval, or zscale
     limits of this field, asinh/log/... stretch), 0 outside the optical footprint; X-ray = the
     smoothed, background-subtracted, exposure-corrected map in units of its noise (``snr``), then
     ``asinh(snr / 3) / asinh(100 / 3)`` clipped to [0, 1]: 0 at or below the background, ~0.33 at
@@ -148,7 +150,10 @@ def make_tensor(optical: Any, xray: Any, ra: float, dec: float, config: RenderCo
 
     o = _resample(opt.data, opt.wcs, target, size, config.tensor_method)
     if np.isfinite(o).any():
-        out[..., 0] = stretch_unit(o, config)
+        # the tensors keep their normalisation (a CNN is trained on it): the sky-anchored display
+        # interval of the pictures is a volunteers' view; the tensor uses the percentile interval
+        tcfg = dataclasses.replace(config, interval="percentile") if config.interval == "sky" else config
+        out[..., 0] = stretch_unit(o, tcfg)
     if signal is None:
         signal = xray_signal(xr, ra, dec, config.tensor_fov_arcmin * 30.0 * np.sqrt(2.0), config)
     snr = signal.net.filled(np.nan) / signal.noise

@@ -322,7 +322,7 @@ def test_scale_bar_and_compass_are_drawn_white_on_black_edges() -> None:
     changed = np.any(marked != plain, axis=2)
     # scale bar: 1' = 60 optical pixels = 85.3 output pixels from x = 20 at y = 512 - 20
     row = marked[512 - 20, :, 0]
-    assert (row[22:100] == 255).all() and row[110] == plain[512 - 20, 110, 0]
+    assert (row[22:100] == 255).all() and row[130] == plain[512 - 20, 130, 0]
     # compass in the top right, north arm pointing up from its origin (x = 512 - 20 - font size)
     assert changed[:256, 256:].any() and not changed[100:400, 100:400].any()
     ys, xs = np.nonzero(changed[:256, 256:])
