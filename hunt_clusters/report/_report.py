@@ -483,10 +483,10 @@ def _cnn(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
                 png, "Reliability diagram on the spectroscopic test set: in each bin of predicted p_cluster, the "
                      "fraction of candidates that are spectroscopic clusters. On the diagonal, p_cluster means what it says.",
                 "reliability diagram"))
-            parts.append(table(pd.DataFrame([{"model": k, "p_cluster bin": f"{r['lo']:.1f}-{r['hi']:.1f}", "candidates": r["n"],
+            parts.append("<details><summary>the reliability diagram's numbers</summary>" + table(pd.DataFrame([{"model": k, "p_cluster bin": f"{r['lo']:.1f}-{r['hi']:.1f}", "candidates": r["n"],
                                               "mean p_cluster": fmt(r["mean_p"]),
                                               "fraction clusters": fmt(r["fraction_clusters"])}
-                                             for k, rows in reliab.items() for r in rows])))
+                                             for k, rows in reliab.items() for r in rows])) + "</details>")
     # training curves
     if run.history is None:
         parts.append(_missing_note("Training curves", "the run folder has no history.csv"))
