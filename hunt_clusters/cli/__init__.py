@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "_simulate_volunteers",
     "_aggregate",
     "_train",
+    "_predict",
     "_report",
     "_demo",
 )
@@ -40,6 +41,7 @@ pipeline:
     -> export          the classification export from Zooniverse
     -> aggregate       votes -> consensus labels, volunteers vs experts
     -> train-on-votes  a CNN trained on the volunteers' labels
+    -> predict         score new candidates with a trained CNN
     -> report          the comparison report
   simulate / simulate-volunteers / demo run all of it on a mock survey with known truth.
 

@@ -1,49 +1,39 @@
-"""The CNN: models, targets, training on volunteer or expert labels, evaluation and prediction."""
+"""The CNN: models, targets, training on volunteer or expert labels, evaluation and prediction.
 
-import os as _os
+The public names are loaded on first use (PEP 562), so that ``hunt-clusters --help`` and the other
+stages never import TensorFlow.
+"""
 
+from __future__ import annotations
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow without its C++ start-up lines (oneDNN, CPU features, absl) on stderr.
+import importlib
+from typing import Any
 
-    TensorFlow 2.21 prints them from native code even with TF_CPP_MIN_LOG_LEVEL set in-process, so
-    file descriptor 2 points at /dev/null for the import only. A user who sets TF_CPP_MIN_LOG_LEVEL
-    in the environment sees what that level allows.
-    """
-    import sys
-
-    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in _os.environ:
-        import tensorflow  # noqa: F401
-        return
-    _os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    sys.stderr.flush()
-    saved = _os.dup(2)
-    devnull = _os.open(_os.devnull, _os.O_WRONLY)
-    try:
-        _os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
-    finally:
-        _os.dup2(saved, 2)
-        _os.close(saved)
-        _os.close(devnull)
+_EXPORTS: dict[str, str] = {
+    "HEADS": "_config", "HOLDOUTS": "_config", "LABEL_SOURCES": "_config", "TrainConfig": "_config",
+    "ARCHITECTURES": "_config", "OUTPUTS": "_config", "TARGETS": "_config",
+    "TensorSet": "_data", "load_tensors": "_data", "make_dataset": "_data", "resize": "_data",
+    "TEST_METRICS": "_evaluate", "agreement_scores": "_evaluate", "binary_scores": "_evaluate",
+    "is_cluster": "_evaluate",
+    "Experiment": "_experiment", "Targets": "_experiment", "prepare_experiment": "_experiment",
+    "read_catalogue": "_experiment", "read_labels": "_experiment",
+    "dirichlet_multinomial_loss": "_losses", "loss_for": "_losses", "probabilities": "_losses",
+    "DirichletConcentration": "_models", "RandomDihedral": "_models", "make_model": "_models",
+    "load_ensemble": "_predict", "predict": "_predict", "read_run": "_predict",
+    "fit_one": "_train", "p_cluster_of": "_train", "predict_proba": "_train", "train_comparison": "_train",
+}
 
 
-_import_tensorflow_quietly()
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
 
-from ._config import HEADS, HOLDOUTS, LABEL_SOURCES, TrainConfig  # noqa: E402
-from ._data import TensorSet, load_tensors, make_dataset, resize  # noqa: E402
-from ._evaluate import TEST_METRICS, agreement_scores, binary_scores, is_cluster  # noqa: E402
-from ._experiment import Experiment, Targets, prepare_experiment, read_catalogue, read_labels  # noqa: E402
-from ._losses import TARGETS, dirichlet_multinomial_loss, loss_for, probabilities  # noqa: E402
-from ._models import ARCHITECTURES, DirichletConcentration, RandomDihedral, make_model  # noqa: E402
-from ._predict import load_ensemble, predict, read_run  # noqa: E402
-from ._train import fit_one, p_cluster_of, predict_proba, train_comparison  # noqa: E402
 
-__all__ = [
-    "ARCHITECTURES", "HEADS", "HOLDOUTS", "LABEL_SOURCES", "TARGETS", "TEST_METRICS",
-    "DirichletConcentration", "Experiment", "RandomDihedral", "Targets", "TensorSet", "TrainConfig",
-    "agreement_scores", "binary_scores", "dirichlet_multinomial_loss", "fit_one", "is_cluster",
-    "load_ensemble", "load_tensors", "loss_for", "make_dataset", "make_model", "p_cluster_of", "predict",
-    "predict_proba", "prepare_experiment", "probabilities", "read_catalogue", "read_labels", "read_run",
-    "resize", "train_comparison",
-]
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = sorted(_EXPORTS)

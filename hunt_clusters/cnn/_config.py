@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ._losses import TARGETS
-from ._models import ARCHITECTURES
+#: Targets, with the output layer each needs: class probabilities, or Dirichlet concentrations.
+TARGETS: dict[str, str] = {"hard": "softmax", "soft": "softmax", "dirichlet": "dirichlet"}
+#: Architectures `make_model` knows.
+ARCHITECTURES: tuple[str, ...] = ("custom", "resnet")
+#: Output layers of `make_model`.
+OUTPUTS: tuple[str, ...] = ("softmax", "dirichlet")
 
 #: Where training labels come from.
 LABEL_SOURCES: tuple[str, ...] = ("votes", "expert", "truth")
@@ -113,4 +117,4 @@ class TrainConfig:
         return cls(**kw)
 
 
-__all__ = ["HEADS", "HOLDOUTS", "LABEL_SOURCES", "TrainConfig"]
+__all__ = ["ARCHITECTURES", "HEADS", "HOLDOUTS", "LABEL_SOURCES", "OUTPUTS", "TARGETS", "TrainConfig"]

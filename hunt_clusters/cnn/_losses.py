@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-from keras import ops
+from . import _tf  # noqa: F401  (TensorFlow first, quietly)
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
 
-#: Targets `loss_for` knows, with the output layer each needs.
-TARGETS: dict[str, str] = {"hard": "softmax", "soft": "softmax", "dirichlet": "dirichlet"}
+from ._config import TARGETS  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="hunt_clusters")
@@ -32,7 +32,7 @@ def dirichlet_multinomial_loss(counts: Any, alpha: Any) -> Any:
     >>> round(float(np.exp(-np.asarray(loss))[0]), 6)
     0.5
     """
-    import tensorflow as tf  # keras.ops has no log-gamma; the backend is TensorFlow
+    from ._tf import tf  # keras.ops has no log-gamma; the backend is TensorFlow (Keras 3 on TF)
 
     k = ops.cast(counts, "float32")
     a = ops.cast(alpha, "float32")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-from keras import layers, ops
+from . import _tf  # noqa: F401  (TensorFlow first, quietly)
+import keras  # noqa: E402
+from keras import layers, ops  # noqa: E402
 
-#: Architectures `make_model` knows.
-ARCHITECTURES: tuple[str, ...] = ("custom", "resnet")
-#: Output layers: class probabilities (softmax) or Dirichlet concentrations (Zoobot).
-OUTPUTS: tuple[str, ...] = ("softmax", "dirichlet")
+from ._config import ARCHITECTURES, OUTPUTS  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="hunt_clusters")
