@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -65,7 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "subject_sets/<catalogue name>)")
     parser.add_argument("--select", help="'all' or boolean columns joined by '&', e.g. 'in_zooniverse'")
     parser.add_argument("--candidates", nargs="+", metavar="ID", help="only these candidate ids")
-    parser.add_argument("-j", "--jobs", type=positive_int, default=1, help="worker processes (default 1)")
+    default_jobs = min(os.cpu_count() or 1, 4)
+    parser.add_argument("-j", "--jobs", type=positive_int, default=default_jobs,
+                        help=f"worker processes (default {default_jobs}: the CPUs here, at most 4); the "
+                        "output is byte for byte the same with any number")
     parser.add_argument("--force", action="store_true", help="redraw subjects that are up to date")
     parser.add_argument("--no-tensors", action="store_true", help="do not write tensors.npz")
     parser.add_argument("--require-contours", action="store_true",
