@@ -50,8 +50,7 @@ def worked_example(out: Path) -> None:
     tmp_table.write_text(COMA_TABLE)
     for sub in ("rosat", "dss"):
         (folder / sub).symlink_to(REAL / sub)
-    rc = cli(["render", str(tmp_table), "--out", str(folder / "coma"), *COMA_OPTIONS,
-              "--contact-sheet", str(folder / "sheet.jpg")])
+    rc = cli(["render", str(tmp_table), "--out", str(folder / "coma"), *COMA_OPTIONS])
     print("worked example exit status", rc, "(table as", table, "would be)")
     shutil.copyfile(folder / "coma" / "Coma.jpg", out / "coma_worked_example.jpg")
 
@@ -91,7 +90,7 @@ def main() -> None:
 
     out = ROOT / "docs" / "img"
     out.mkdir(parents=True, exist_ok=True)
-    cfg = RenderConfig(fov_arcmin=50, smooth_arcsec=60, scale_bar_arcmin=10)
+    cfg = RenderConfig(fov_arcmin=50, smooth_arcsec=60, scale_bar_arcmin=10, format="png")
     ov = render_overlay(REAL / "dss" / "skyview_dss_coma_A1656.fits",
                         REAL / "rosat" / "rass_hard_counts_coma.fits", 194.95, 27.95, cfg)
     data, _ = encode_subject(ov.image, cfg)
@@ -104,7 +103,7 @@ def main() -> None:
     sky = rng.normal(1000.0, 10.0, (n, n))
     for _ in range(60):
         sky += gaussian_blob((n, n), rng.uniform(0, n), rng.uniform(0, n), 1.6, rng.uniform(100, 3000))
-    cfg = RenderConfig(fov_arcmin=7)
+    cfg = RenderConfig(fov_arcmin=7, format="png")
     ov = render_overlay((sky, tan_wcs(ra, dec, 1.0, n, rot_deg=10.0)),
                         REAL / "xmm" / "P0098010101M2U009IMAGE_3000.FTZ", ra, dec, cfg)
     data, _ = encode_subject(ov.image, cfg)
