@@ -72,6 +72,38 @@ def test_lazy_zooniverse_package_exports_every_name() -> None:
         zoo.no_such_name  # noqa: B018
 
 
+def test_one_command_parser_is_the_full_parsers_subcommand() -> None:
+    """main() builds only the subcommand it is given: same options, help and defaults as in the full parser."""
+    from hunt_clusters.cli import COMMANDS
+
+    full = next(a for a in build_parser()._actions if a.dest == "command").choices  # type: ignore[union-attr]
+    for modname in COMMANDS:
+        alone = next(a for a in build_parser(only=modname)._actions if a.dest == "command").choices  # type: ignore[union-attr]
+        ((name, p),) = alone.items()
+        assert p.format_help() == full[name].format_help()
+
+
+def test_a_named_command_does_not_import_the_others() -> None:
+    """Start-up of 'hunt-clusters aggregate ...': neither the other subcommand modules nor the HTTP stack
+    (requests, which the upload/workflow/export modules load through the zooniverse stage)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from hunt_clusters.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['-q', 'aggregate', '--help'])\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    loaded = set(out.stdout.split())
+    from hunt_clusters.cli import COMMANDS
+
+    assert {m for m in COMMANDS if f"hunt_clusters.cli.{m}" in loaded} == {"_aggregate"}
+    assert "requests" not in loaded
+
+
 # -- usage errors and file-system errors: one wording, one line, before the work -----------------
 def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     with pytest.raises(SystemExit) as exc:

@@ -49,8 +49,12 @@ Run 'hunt-clusters COMMAND --help' for the options of one step.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every subcommand, in pipeline order."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand, in pipeline order.
+
+    ``only`` (a module of `COMMANDS`, e.g. ``"_aggregate"``) builds the parser with that subcommand
+    alone and imports no other subcommand module: what `main` does when the command line names one.
+    """
     parser = argparse.ArgumentParser(
         prog="hunt-clusters",
         description=(
@@ -69,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="only warnings and errors; no progress bars"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for modname in COMMANDS:
+    for modname in COMMANDS if only is None else (only,):
         module = importlib.import_module(f"{__name__}.{modname}")
         p = sub.add_parser(
             module.NAME,
@@ -92,9 +96,29 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
     root.propagate = False
 
 
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The module of the subcommand ``argv`` names, found without importing the other subcommands.
+
+    The first word after the global options, spelled as a module (``simulate-volunteers`` ->
+    ``_simulate_volunteers``) whose ``NAME`` is that word; None (the parser gets every subcommand:
+    ``--help``, ``--version``, a misspelt or differently named command) otherwise. Start-up: the
+    upload, workflow and export modules load the HTTP stack, which ``aggregate`` has no use for.
+    """
+    for word in argv:
+        if word in ("-v", "--verbose", "-q", "--quiet"):
+            continue
+        modname = "_" + word.replace("-", "_")
+        if word.startswith("-") or modname not in COMMANDS:
+            return None
+        module = importlib.import_module(f"{__name__}.{modname}")
+        return modname if getattr(module, "NAME", None) == word else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status (0 ok, 1 failed, 2 usage / not built)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
