@@ -145,7 +145,7 @@ def load_tensors(sources: Sequence[str | Path], *, progress: bool = False) -> Te
         bad = ~np.isfinite(x).reshape(len(x), -1).all(axis=1)
         if bad.any():
             raise InputError(f"{p}: {int(bad.sum())} tensor(s) hold NaN or infinite values, e.g. candidate "
-                             f"{i[np.flatnonzero(bad)[0]]!r}; re-render them")
+                             f"{str(i[np.flatnonzero(bad)[0]])!r}; re-render them")
         xs.append(x)
         ids.append(i)
         names.append(str(p))

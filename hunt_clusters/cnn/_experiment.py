@@ -126,6 +126,10 @@ def prepare_experiment(tensors: TensorSet, config: TrainConfig, *, labels: str |
         ``skip_missing``; a label source without its column; a target without vote counts;
         a class missing from a model's training data; no test set.
     """
+    if "votes" not in config.label_sources and set(config.targets) - {"hard"}:
+        bad = next(t for t in config.targets if t != "hard")
+        raise InputError(f"--target {bad} needs vote counts; --label-source {','.join(config.label_sources)} gives "
+                         "one class per candidate: use --target hard, or add votes to --label-source")
     if isinstance(catalogue, pd.DataFrame):
         cat = catalogue.copy()
     elif catalogue is not None:
