@@ -1,4 +1,4 @@
-"""The demo runs every built step end to end on a small mock survey (about half a minute)."""
+"""The demo runs the whole mission end to end on a tiny mock survey, and its stages agree with each other."""
 
 from __future__ import annotations
 
@@ -7,23 +7,48 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from astropy.table import Table
 
 from hunt_clusters.cli import main
 
 
-def test_demo_runs_the_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_the_whole_mission(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
-    assert main(["-q", "demo", "--out", str(out), "--method", "majority"]) == 0
+    assert main(["-q", "demo", "--tiny", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for step in ("simulate", "render", "simulate-volunteers", "aggregate"):
-        assert f"$ hunt-clusters {step} " in text
+    for i, step in enumerate(("simulate", "render", "render", "upload", "simulate-volunteers", "aggregate",
+                              "train-on-votes", "report"), 1):
+        assert f"[{i}/8] $ hunt-clusters {step} " in text
+    assert "--dry-run" in text and str(out / "report" / "report.html") in text
+
+    cat = Table.read(out / "mock_survey" / "candidates.ecsv").to_pandas()
+    zoo = set(cat["candidate_id"][cat["in_zooniverse"]])
+    expert = set(cat["candidate_id"][cat["in_expert"]])
     manifest = pd.read_csv(out / "subject_set" / "manifest.csv")
     labels = pd.read_csv(out / "aggregate" / "labels.csv")
-    # every rendered subject was classified by the mock volunteers and got a label
-    assert set(labels["candidate_id"]) == set(manifest["#candidate_id"])
+    # candidates shown on Zooniverse = subjects = labelled subjects of every method
+    assert set(manifest["#candidate_id"]) == zoo
+    for method, lab in labels.groupby("method"):
+        assert set(lab["candidate_id"]) == zoo, method
     assert labels["label"].notna().all()
     metrics = json.loads((out / "aggregate" / "metrics.json").read_text())
     exp = metrics["export"]
     assert exp["rejected"] == {} and exp["rows_in"] == exp["rows_kept"] + exp["rows_expert"] + sum(exp["filtered"].values())
-    # volunteers agree with the (simulated) experts far above the 20 % of chance on 5 classes
+    # volunteers agree with the (simulated) experts far above chance
     assert metrics["methods"]["majority"]["experts"]["accuracy"] > 0.5
+
+    # the CNN saw every candidate of both renders; predictions cover each of them once per model and run
+    run = json.loads((out / "cnn" / "metrics.json").read_text())
+    assert run["n"]["candidates"] == len(zoo | expert)
+    assert run["n"]["test"] == int(cat["in_test"].sum())
+    pred = pd.read_csv(out / "cnn" / "predictions.csv")
+    for (model, r), p in pred.groupby(["model", "run"]):
+        assert set(p["candidate_id"]) == zoo | expert and len(p) == len(zoo | expert), (model, r)
+    # the CNN never trained on the overlap or the test set
+    held = set(cat["candidate_id"][(cat["in_expert"] & cat["in_zooniverse"]) | cat["in_test"]])
+    assert not set(pred["candidate_id"][pred["split"].isin(["train", "val"])]) & held
+
+    html = (out / "report" / "report.html").read_text()
+    for word in ("Cohen", "confusion", "spectroscopic", "completeness", "purity"):
+        assert word in html
+    assert json.loads((out / "report" / "metrics.json").read_text())

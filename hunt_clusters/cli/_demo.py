@@ -1,65 +1,136 @@
-"""``hunt-clusters demo``: run the pipeline on a small mock survey, printing each command as it goes."""
+"""``hunt-clusters demo``: the whole mission on a mock survey, printing each command as it goes."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
+from ._paths import check_output_dir, positive_int
+
 NAME = "demo"
-HELP = "run the whole pipeline on a small mock survey (simulate, render, simulate-volunteers, aggregate)"
+HELP = "the whole pipeline on a mock survey with known truth, from simulation to the comparison report"
 DESCRIPTION = """\
-Run every step that exists on a small mock survey with known truth, printing each command before
-it runs, so you can repeat any of them by hand on your own data:
+Run every step on a mock survey with known truth, printing each command before it runs, so you can
+repeat any of them by hand on your own data, and end with the comparison report:
 
-  hunt-clusters simulate --small --out DIR/mock_survey
-  hunt-clusters render DIR/mock_survey/candidates.ecsv --select in_zooniverse --out DIR/subject_set
-  hunt-clusters simulate-volunteers DIR/subject_set --catalogue DIR/mock_survey/candidates.ecsv ...
-  hunt-clusters aggregate DIR/classifications.csv --workflows-export DIR/workflows.csv ...
+   1 simulate             a mock X-CLASS survey: catalogue, X-ray and optical FITS, expert labels
+   2 render               the subjects volunteers see (in_zooniverse) + CNN tensors
+   3 render               tensors of the expert-only candidates (the CNN trains on them too)
+   4 upload --dry-run     what would be sent to Zooniverse (--rehearse: to the local test double)
+   5 simulate-volunteers  the classification export mock volunteers would produce
+   6 aggregate            votes -> consensus labels, volunteers vs experts
+   7 train-on-votes       CNNs trained on the votes (hard, soft, Dirichlet targets), on the
+                          experts and on the truth, tested on the spectroscopic test set
+   8 report               DIR/report/report.html: open it in a browser
 
-Upload (hunt-clusters upload) is not part of the demo: it needs a Zooniverse project, or the local
-test double (see docs/zooniverse.md). train-on-votes and report are not built yet.
+--size small (default): ~290 candidates, about 10 minutes on 2 cores. --size paper: the paper's
+1707 expert / 1600 Zooniverse / 404 overlap / 85+85 test candidates, 10 runs per model (about an
+hour on 2 cores).
 
-example:
+examples:
   hunt-clusters demo --out demo
+  hunt-clusters demo --size paper --out demo_paper --seed 7
 """
+
+#: Survey sizes and training runs of each --size (tiny: for the tests).
+SIZES: dict[str, dict[str, list[str]]] = {
+    "tiny": {"simulate": ["--small", "--n-expert", "90", "--n-zooniverse", "90", "--n-overlap", "40",
+                          "--n-test-clusters", "8", "--n-test-noncluster", "8"],
+             "train": ["--runs", "2", "--epochs", "4", "--label-source", "votes,expert", "--head", "binary"]},
+    "small": {"simulate": ["--small"],
+              "train": ["--runs", "5", "--label-source", "votes,expert,truth", "--target", "hard,soft,dirichlet"]},
+    "paper": {"simulate": [],
+              "train": ["--runs", "10", "--label-source", "votes,expert,truth", "--target", "hard,soft,dirichlet"]},
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo"), metavar="DIR",
                         help="folder for everything the demo writes (default ./demo)")
+    parser.add_argument("--size", choices=("small", "paper"), default="small",
+                        help="small (~290 candidates, default) or paper (the paper's sizes)")
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the test suite's size
     parser.add_argument("--seed", type=int, default=0, help="random seed of the survey and the volunteers (default 0)")
-    parser.add_argument("-j", "--jobs", type=int, default=2, help="worker processes for simulate and render (default 2)")
+    parser.add_argument("-j", "--jobs", type=positive_int, default=2,
+                        help="worker processes for simulate and render (default 2)")
     parser.add_argument("--method", choices=("majority", "dawid-skene", "swap", "all"), default="all",
-                        help="consensus method(s) for aggregate (default all)")
+                        help="consensus method(s) for aggregate (default all; the CNN trains on majority)")
+    parser.add_argument("--rehearse", action="store_true",
+                        help="upload to the local Panoptes test double (from a clone) instead of a dry run")
+
+
+def _steps(args: argparse.Namespace, out: Path) -> list[list[str]]:
+    size = SIZES["tiny" if args.tiny else args.size]
+    survey = out / "mock_survey"
+    catalogue = survey / "candidates.ecsv"
+    subject_set, expert_set = out / "subject_set", out / "expert_set"
+    export, workflows = out / "classifications.csv", out / "workflows.csv"
+    jobs = ["--jobs", str(args.jobs)]
+    upload = ["upload", str(subject_set), "--project", "alice/hunt"]
+    upload += ["--workflow", "7", "--endpoint", "REHEARSAL"] if args.rehearse else ["--dry-run"]
+    return [
+        ["simulate", *size["simulate"], "--out", str(survey), "--seed", str(args.seed), *jobs],
+        ["render", str(catalogue), "--select", "in_zooniverse", "--out", str(subject_set), *jobs,
+         "--contact-sheet", str(out / "contact_sheet.jpg")],
+        ["render", str(catalogue), "--select", "in_expert", "--out", str(expert_set), *jobs],
+        upload,
+        ["simulate-volunteers", str(subject_set), "--catalogue", str(catalogue), "--out", str(export),
+         "--workflows-out", str(workflows), "--seed", str(args.seed + 1)],
+        ["aggregate", str(export), "--workflows-export", str(workflows), "--experts", str(catalogue),
+         "--method", args.method, "--out", str(out / "aggregate")],
+        ["train-on-votes", str(subject_set), str(expert_set), "--labels", str(out / "aggregate" / "labels.csv"),
+         "--catalogue", str(catalogue), *size["train"], "--seed", str(args.seed), "--out", str(out / "cnn"),
+         "--force"],
+        ["report", str(out / "cnn"), "--out", str(out / "report")],
+    ]
+
+
+def _rehearsal():  # type: ignore[no-untyped-def]
+    """The local Panoptes test double of a clone, started on a free port."""
+    from .._errors import InputError
+
+    try:
+        from tests.zooniverse.panoptes_double import PanoptesDouble  # type: ignore[import-not-found]
+    except ImportError:
+        raise InputError("--rehearse needs the Panoptes test double of a clone "
+                         "(tests/zooniverse/panoptes_double.py): run the demo from the clone's root") from None
+    double = PanoptesDouble(users={"alice": "pw"})
+    double.add_project("alice/hunt")
+    double.add_workflow("7")
+    double.start()
+    return double
 
 
 def run(args: argparse.Namespace) -> int:
     from . import main
 
-    out: Path = args.out
-    survey = out / "mock_survey"
-    catalogue = survey / "candidates.ecsv"
-    subject_set = out / "subject_set"
-    export = out / "classifications.csv"
-    workflows = out / "workflows.csv"
+    out = check_output_dir(args.out)
     flags = ["--quiet"] if not args.progress else []
-    steps = [
-        ["simulate", "--small", "--out", str(survey), "--seed", str(args.seed), "--jobs", str(args.jobs)],
-        ["render", str(catalogue), "--select", "in_zooniverse", "--out", str(subject_set),
-         "--jobs", str(args.jobs), "--contact-sheet", str(out / "contact_sheet.jpg")],
-        ["simulate-volunteers", str(subject_set), "--catalogue", str(catalogue), "--out", str(export),
-         "--workflows-out", str(workflows), "--seed", str(args.seed + 1)],
-        ["aggregate", str(export), "--workflows-export", str(workflows), "--experts", str(catalogue),
-         "--method", args.method, "--out", str(out / "aggregate")],
-    ]
-    for step in steps:
-        print(f"\n$ hunt-clusters {shlex.join(step)}", flush=True)
-        rc = main([*flags, *step])
-        sys.stdout.flush()
-        if rc != 0:
-            print(f"demo: step '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
-            return rc
-    print(f"\ndemo finished: everything is in {out}/ (labels in {out / 'aggregate' / 'labels.csv'})")
+    steps = _steps(args, out)
+    double = _rehearsal() if args.rehearse else None
+    t_all = time.perf_counter()
+    try:
+        for i, step in enumerate(steps, 1):
+            if double is not None and step[0] == "upload":
+                step[step.index("REHEARSAL")] = double.url
+                os.environ.setdefault("PANOPTES_USERNAME", "alice")
+                os.environ.setdefault("PANOPTES_PASSWORD", "pw")
+            print(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
+            t0 = time.perf_counter()
+            rc = main([*flags, *step])
+            sys.stdout.flush()
+            if rc != 0:
+                print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
+                return rc
+            print(f"[{i}/{len(steps)}] {step[0]} done in {time.perf_counter() - t0:.0f} s", flush=True)
+    finally:
+        if double is not None:
+            double.stop()
+    report = (out / "report" / "report.html").resolve()
+    print(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/; "
+          f"the report: {report}\n  open it in a browser: file://{report}")
     return 0
