@@ -211,3 +211,14 @@ def test_any_os_error_is_one_line_exit_1(exc: OSError, line: str, monkeypatch: p
     assert main(["simulate", "--out", "s"]) == 1
     err = capsys.readouterr().err
     assert err == line + "\n" and "Traceback" not in err
+
+
+def test_cli_reference_in_docs_is_current() -> None:
+    """docs/cli.md is generated from the parser; regenerate it with
+    ``python -m hunt_clusters.cli._reference > docs/cli.md`` after changing an option."""
+    from pathlib import Path
+
+    from hunt_clusters.cli._reference import cli_reference
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+    assert doc.read_text() == cli_reference()
