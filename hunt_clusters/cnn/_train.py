@@ -136,11 +136,14 @@ def predict_proba(model: Any, x: np.ndarray, target: str, batch_size: int = 512)
     return probabilities(out, target)
 
 
-def _scores(exp: Experiment, p: np.ndarray, p_cl: np.ndarray) -> dict[str, Any]:
+def _scores(exp: Experiment, p: np.ndarray, p_cl: np.ndarray, trained: np.ndarray) -> dict[str, Any]:
+    """Test-set scores against spectroscopy; agreement with the experts on the overlap candidates
+    this model did not train on (all of them with the default hold-out)."""
     df = exp.candidates
     rows = exp.tensors.index_of(df["candidate_id"])
     test = df["in_test"].to_numpy()
     ov = df["in_overlap"].to_numpy() & (df.get("expert_class", pd.Series("", index=df.index)) != "").to_numpy()
+    ov &= ~trained
     out: dict[str, Any] = {"test": binary_scores(df["spec_class"].to_numpy()[test] == "cluster", p_cl[rows[test]])}
     label = None
     if exp.class_names == tuple(CLASSES):
@@ -247,7 +250,7 @@ def _train_all(exp: Experiment, config: TrainConfig, part: Path, *, progress: bo
             predict_seconds += facts["predict_seconds"]
             model.save(part / t.model / f"run_{run:02d}.keras")
             p_cl = p_cluster_of(p, exp.class_names)
-            facts.update(_scores(exp, p, p_cl))
+            facts.update(_scores(exp, p, p_cl, trained))
             runs.append(facts)
             probs.append(p)
             split = base_split.copy()
@@ -274,7 +277,7 @@ def _train_all(exp: Experiment, config: TrainConfig, part: Path, *, progress: bo
             "method": exp.method if t.source == "votes" else None, "architecture": config.architecture,
             "n_train": int(len(t.rows)), "runs": runs, "test_mean": tm, "test_std": ts,
             "overlap_mean": om, "overlap_std": os_,
-            "ensemble": _scores(exp, p_mean, pcl_runs.mean(axis=0)),
+            "ensemble": _scores(exp, p_mean, pcl_runs.mean(axis=0), trained),
         }
         ens = pd.DataFrame({"model": t.model, "candidate_id": df["candidate_id"], "split": base_split,
                             "p_cluster": pcl_runs.mean(axis=0)[rows], "p_cluster_std": pcl_runs.std(axis=0)[rows]})
