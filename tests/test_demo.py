@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,17 +15,21 @@ from hunt_clusters.cli import main
 
 def test_demo_runs_the_whole_mission(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
-    assert main(["-q", "demo", "--tiny", "--out", str(out)]) == 0
+    # --rehearse: the upload goes through panoptes-client to the local Panoptes test double
+    assert main(["-q", "demo", "--tiny", "--rehearse", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     for i, step in enumerate(("simulate", "render", "render", "upload", "simulate-volunteers", "aggregate",
                               "train-on-votes", "report"), 1):
         assert f"[{i}/8] $ hunt-clusters {step} " in text
-    assert "--dry-run" in text and str(out / "report" / "report.html") in text
+    assert "--endpoint http://127.0.0.1:" in text and str(out / "report" / "report.html") in text
+    assert "PANOPTES_PASSWORD" not in os.environ or os.environ["PANOPTES_PASSWORD"] != "pw"
 
     cat = Table.read(out / "mock_survey" / "candidates.ecsv").to_pandas()
     zoo = set(cat["candidate_id"][cat["in_zooniverse"]])
     expert = set(cat["candidate_id"][cat["in_expert"]])
     manifest = pd.read_csv(out / "subject_set" / "manifest.csv")
+    ledger = pd.read_csv(out / "subject_set" / "upload_ledger.csv")
+    assert sorted(ledger["candidate_id"]) == sorted(manifest["#candidate_id"])  # one subject each
     labels = pd.read_csv(out / "aggregate" / "labels.csv")
     # candidates shown on Zooniverse = subjects = labelled subjects of every method
     assert set(manifest["#candidate_id"]) == zoo

@@ -71,7 +71,7 @@ def _steps(args: argparse.Namespace, out: Path) -> list[list[str]]:
     export, workflows = out / "classifications.csv", out / "workflows.csv"
     jobs = ["--jobs", str(args.jobs)]
     upload = ["upload", str(subject_set), "--project", "alice/hunt"]
-    upload += ["--workflow", "7", "--endpoint", "REHEARSAL"] if args.rehearse else ["--dry-run"]
+    upload += ["--workflow", "9", "--endpoint", "REHEARSAL"] if args.rehearse else ["--dry-run"]
     return [
         ["simulate", *size["simulate"], "--out", str(survey), "--seed", str(args.seed), *jobs],
         ["render", str(catalogue), "--select", "in_zooniverse", "--out", str(subject_set), *jobs,
@@ -93,6 +93,8 @@ def _rehearsal():  # type: ignore[no-untyped-def]
     """The local Panoptes test double of a clone, started on a free port."""
     from .._errors import InputError
 
+    if (Path.cwd() / "tests" / "zooniverse" / "panoptes_double.py").exists() and str(Path.cwd()) not in sys.path:
+        sys.path.append(str(Path.cwd()))  # the console script's path does not include the clone
     try:
         from tests.zooniverse.panoptes_double import PanoptesDouble  # type: ignore[import-not-found]
     except ImportError:
@@ -115,13 +117,22 @@ def run(args: argparse.Namespace) -> int:
     t_all = time.perf_counter()
     try:
         for i, step in enumerate(steps, 1):
+            saved: dict[str, str | None] = {}
             if double is not None and step[0] == "upload":
                 step[step.index("REHEARSAL")] = double.url
-                os.environ.setdefault("PANOPTES_USERNAME", "alice")
-                os.environ.setdefault("PANOPTES_PASSWORD", "pw")
+                # the double's user, for this step only (never the user's own credentials)
+                saved = {k: os.environ.get(k) for k in ("PANOPTES_USERNAME", "PANOPTES_PASSWORD")}
+                os.environ.update(PANOPTES_USERNAME="alice", PANOPTES_PASSWORD="pw")
             print(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
             t0 = time.perf_counter()
-            rc = main([*flags, *step])
+            try:
+                rc = main([*flags, *step])
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
             sys.stdout.flush()
             if rc != 0:
                 print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
