@@ -141,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if double is not None:
             double.stop()
+    if not args.tiny and args.size == "small":
+        print("\nnote: at --size small each CNN learns from ~120 candidates and is tested on 16, so its figures "
+              "are rough and far below the paper's; --size paper trains on ~1200 (see docs/cnn.md for its figures)")
     report = (out / "report" / "report.html").resolve()
     print(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/; "
           f"the report: {report}\n  open it in a browser: file://{report}")
