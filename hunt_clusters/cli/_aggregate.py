@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
+from .._scheduler import add_scheduler_argument, client_for
 from ._paths import check_output_dir, positive_int
 
 if TYPE_CHECKING:  # pandas is imported where it is used: 'hunt-clusters --help' must not load it
@@ -88,6 +89,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--votes-format", choices=("parquet", "csv"), default="parquet", help="format of the votes files")
     out.add_argument("--block-mb", type=positive_int, default=8, metavar="MB",
                      help="MiB of the export parsed at a time (default 8; memory stays bounded)")
+    scale = parser.add_argument_group("scale (docs/scale.md)")
+    scale.add_argument("--partitions", type=positive_int, metavar="N",
+                       help="split the export by subject into N partitions read one at a time: memory bounded by "
+                       "a partition, whatever the export's size (same votes, counts and rejects; default: one pass "
+                       "in memory, or one partition per 128 MiB with --scheduler)")
+    add_scheduler_argument(scale)
 
 
 def _read_experts(path: Path) -> pd.Series:
@@ -140,9 +147,19 @@ def run(args: argparse.Namespace) -> int:
         block_mb=args.block_mb,
     )
     labels_by_version = read_workflows_export(args.workflows_export, task) if args.workflows_export else None
-    result = read_export(args.export, options, workflow=workflow, version_labels=labels_by_version,
-                         progress=args.progress)
-    files = write_votes(result, args.out, votes_format=args.votes_format)
+    if args.partitions is None and args.scheduler is None:
+        result: Any = read_export(args.export, options, workflow=workflow, version_labels=labels_by_version,
+                                  progress=args.progress)
+        files = write_votes(result, args.out, votes_format=args.votes_format)
+        votes = result.votes
+    else:
+        from ..classifications._stream import stream_export
+
+        with client_for(args.scheduler) as client:
+            result = stream_export(args.export, args.out, options, workflow=workflow, version_labels=labels_by_version,
+                                   n_parts=args.partitions, client=client, votes_format=args.votes_format)
+        files = result.files
+        votes = result.load_votes() if result.summary.n_with_class else None
     print(result.summary.format())
     if len(result.rejects):
         first = result.rejects.head(5)
@@ -155,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     metrics: dict[str, Any] = {"export": result.summary.to_dict(), "methods": {}}
     experts = _read_experts(args.experts) if args.experts else None
     if result.summary.n_with_class:
-        _consensus(args, result.votes, experts, metrics)
+        _consensus(args, votes, experts, metrics)
     else:
         print("  no class mapping: labels, volunteers and expert comparison not computed")
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from .._scheduler import add_scheduler_argument, client_for
 from ._paths import check_output_file, positive_int
 
 NAME = "predict"
@@ -30,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output table (default predictions.csv)")
     parser.add_argument("--model", metavar="NAME", help="which model of the run (default its first, e.g. votes-hard)")
     parser.add_argument("--batch-size", type=positive_int, default=512, help="(default 512)")
+    add_scheduler_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
     read_run(args.run_dir)
     tensors = load_tensors(args.tensors, progress=args.progress)
     t0 = time.perf_counter()
-    table = predict(args.run_dir, tensors, model=args.model, batch_size=args.batch_size)
+    with client_for(args.scheduler) as client:
+        if client is None:
+            table = predict(args.run_dir, tensors, model=args.model, batch_size=args.batch_size)
+        else:
+            from ..cnn._distributed import predict_distributed
+
+            table = predict_distributed(client, args.run_dir, tensors, model=args.model, batch_size=args.batch_size)
     seconds = time.perf_counter() - t0
     tmp = out.with_name(out.name + ".part")
     table.to_csv(tmp, index=False, float_format="%.6g")

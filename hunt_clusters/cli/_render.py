@@ -8,6 +8,7 @@ import os
 from dataclasses import fields
 from pathlib import Path
 
+from .._scheduler import add_scheduler_argument, client_for
 from ._paths import check_output_dir, check_output_file, positive_int
 
 NAME = "render"
@@ -70,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=positive_int, default=default_jobs,
                         help=f"worker processes (default {default_jobs}: the CPUs here, at most 4); the "
                         "output is byte for byte the same with any number")
+    add_scheduler_argument(parser)
     parser.add_argument("--force", action="store_true", help="redraw subjects that are up to date")
     parser.add_argument("--no-tensors", action="store_true", help="do not write tensors.npz")
     parser.add_argument("--require-contours", action="store_true",
@@ -132,11 +134,13 @@ def run(args: argparse.Namespace) -> int:
         check_output_dir(kosiba, "--kosiba-layout")
     if sheet is not None:
         check_output_file(sheet, "--contact-sheet")
-    summary = render_subject_set(
-        catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
-        force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,
-        kosiba_split=ksplit, progress=args.progress, require_contours=args.require_contours,
-    )
+    with client_for(args.scheduler) as client:
+        summary = render_subject_set(
+            catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
+            force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,
+            kosiba_split=ksplit, progress=args.progress, require_contours=args.require_contours,
+            client=client,
+        )
     if sheet is not None:
         table = select_candidates(read_candidates(catalogue, validate=False), select, candidates)
         contact_sheet(out, class_captions(table), sheet, per_class=args.per_class)

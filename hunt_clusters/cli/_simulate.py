@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import os
 
+from .._scheduler import add_scheduler_argument, client_for
 from ._paths import check_output_dir, positive_int
 
 NAME = "simulate"
@@ -55,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"worker processes for the images (default {default_jobs}: the CPUs here, at most 4); "
         "results do not depend on it",
     )
+    add_scheduler_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     }
     if changes:
         config = dataclasses.replace(config, **changes)
-    result = simulate_survey(args.out, config, jobs=args.jobs, progress=args.progress)
+    with client_for(args.scheduler) as client:
+        result = simulate_survey(args.out, config, jobs=args.jobs, progress=args.progress, client=client)
     print(format_summary(result.catalogue))
     print(f"\nwrote {result.catalogue_path} and {len(result.catalogue)} X-ray + optical FITS pairs")
     return 0

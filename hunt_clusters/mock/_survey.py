@@ -83,11 +83,16 @@ def _tasks(truth: Table, config: SurveyConfig, out_dir: Path) -> Iterator[Candid
         yield CandidateTask(i, config.seed, values, str(out_dir), config.field_arcmin)
 
 
-def _run_tasks(tasks: Iterable[CandidateTask], n: int, jobs: int, progress: bool) -> list[dict[str, Any]]:
+def _run_tasks(tasks: Iterable[CandidateTask], n: int, jobs: int, progress: bool,
+               client: Any = None) -> list[dict[str, Any]]:
     bar = tqdm(total=n, desc="simulating candidates", unit="cand", disable=not progress, leave=False)
     results: list[dict[str, Any]] = []
     try:
-        if jobs <= 1:
+        if client is not None:  # a Dask cluster (--scheduler): results gathered in candidate order
+            for fut in client.map(simulate_candidate, list(tasks), pure=False, retries=2):
+                results.append(fut.result())
+                bar.update()
+        elif jobs <= 1:
             for task in tasks:
                 results.append(simulate_candidate(task))
                 bar.update()
@@ -163,6 +168,7 @@ def simulate_survey(
     *,
     jobs: int = 1,
     progress: bool = False,
+    client: Any = None,
 ) -> SurveyResult:
     """Write a mock X-CLASS survey with known truth.
 
@@ -177,6 +183,9 @@ def simulate_survey(
         Worker processes for the images. Results do not depend on it.
     progress : bool
         Show a progress bar (tqdm, on stderr).
+    client : distributed.Client, optional
+        Simulate the images on this Dask cluster instead (``--scheduler``; the same files). The
+        workers must see ``out_dir`` under the same path.
 
     Returns
     -------
@@ -205,7 +214,7 @@ def simulate_survey(
         raise InputError(f"{out}: cannot create the survey folder ({exc.strerror})") from exc
     truth = draw_truth(config)
     log.info("simulating %d candidates into %s with %d job(s)", len(truth), out, jobs)
-    results = _run_tasks(_tasks(truth, config, out), len(truth), jobs, progress)
+    results = _run_tasks(_tasks(truth, config, out), len(truth), jobs, progress, client)
     cat = build_catalogue(truth, results, config)
     path = out / CATALOGUE_NAME
     tmp = out / (CATALOGUE_NAME + ".part")

@@ -331,6 +331,7 @@ def render_subject_set(
     progress: bool = False,
     max_bytes: int = MAX_SUBJECT_BYTES,
     require_contours: bool = False,
+    client: Any = None,
 ) -> RenderSummary:
     """Render the candidates of a catalogue into a subject set folder.
 
@@ -374,6 +375,10 @@ def render_subject_set(
         Make a subject without any X-ray contour a failure (not drawn, listed in
         ``render_failures.csv``); otherwise it is drawn, reported in the summary, flagged
         ``no_contours`` in its record and given ``#contour_levels`` 0 in the manifest.
+    client : distributed.Client, optional
+        Render on this Dask cluster instead of ``jobs`` local processes (``--scheduler``,
+        docs/scale.md): the same files, byte for byte. The FITS paths and the output folder must be
+        reachable from the workers under the same names.
 
     Returns
     -------
@@ -465,7 +470,12 @@ def render_subject_set(
     size = config.tensor_size
     x_all = np.zeros((len(jobs_list) if need_tensors else 0, size, size, 2), dtype=np.float32)
     has_tensor = np.zeros(len(jobs_list), dtype=bool)
-    iterator = _imap(work, int(jobs))
+    if client is not None:
+        from ._distributed import imap_dask
+
+        iterator = imap_dask(client, work)
+    else:
+        iterator = _imap(work, int(jobs))
     if progress:
         from tqdm import tqdm
 
