@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import logging
-import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -72,9 +71,9 @@ FILTER_REASONS: dict[str, str] = {
 Duplicates = Literal["first", "last", "all"]
 _ANON = "not-logged-in"
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
-_LEN = np.frompyfunc(len, 1, 1)
-_FIRST = np.frompyfunc(operator.itemgetter(0), 1, 1)
 _SEEN = r'"seen_before"\s*:\s*true'
+#: The ``absent`` codes of a classification row: gives votes, task absent, nothing chosen.
+_ABSENT = pd.Index(["", "task_absent", "empty_answer"], dtype=object)
 #: The first key of ``subject_data`` (Zooniverse writes ``{"<subject id>": {...metadata}}``).
 _FIRST_KEY = r'^\{\s*"(?P<k>[^"\\]*)"\s*:'
 _TRUNCATED = ("the file does not end with a newline: it is likely truncated (an interrupted download?); "
@@ -309,15 +308,50 @@ def _header(path: Path) -> list[str]:
     return row
 
 
-def _flag(col: pd.Series) -> np.ndarray:
+def _dictionary(arr: Any) -> tuple[np.ndarray, list[Any]]:
+    """``(codes, uniques)`` of an Arrow string column without nulls, uniques in order of first
+    appearance (as `pandas.factorize`), computed in Arrow: no Python string per row."""
+    import pyarrow.compute as pc
+
+    d = pc.dictionary_encode(arr)
+    return d.indices.to_numpy(zero_copy_only=False), d.dictionary.to_pylist()
+
+
+def _flag(col: Any) -> np.ndarray:
     """Truthy export cells: ``true`` / ``expert`` / ``owner``; empty, ``false``, ``NA`` are false."""
-    codes, uniques = pd.factorize(col)
+    codes, uniques = _dictionary(col)
     truth = np.array([u.strip().lower() not in ("", "false", "na", "nan", "null", "0") for u in uniques], bool)
     return truth[codes] if len(uniques) else np.zeros(len(col), bool)
 
 
 def _cats(values: Any) -> pd.Categorical:
     return pd.Categorical(values)
+
+
+def _coded_cats(uniques: np.ndarray, codes: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(uniques[codes])`` without hashing every row.
+
+    ``codes`` are `pandas.factorize` codes (every code used, in order of first appearance), so the
+    values of ``uniques`` and of ``uniques[codes]`` are the same set, first met in the same order:
+    the categories are those `pandas.Categorical` gives the rows.
+    """
+    small = pd.Categorical(uniques)
+    return pd.Categorical.from_codes(small.codes[codes], dtype=small.dtype)
+
+
+def _object_array(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _decode_values(texts: Any, rows: np.ndarray, answer_lists: list[list[Any]], row_list: np.ndarray,
+                   loads: Any) -> None:
+    """Decode the JSON values ``texts`` (Arrow strings, one per row of ``rows``, valid question values
+    by the grammar) once per distinct text into ``answer_lists``; ``row_list[rows]`` points at them."""
+    codes, uniq = _dictionary(texts)
+    row_list[rows] = codes + len(answer_lists)
+    answer_lists.extend(_question_values(loads(u)) or [] for u in uniq)
 
 
 class _Encoder:
@@ -331,14 +365,25 @@ class _Encoder:
         codes, uniq = pd.factorize(arr, use_na_sentinel=True)
         m = np.empty(len(uniq) + 1, np.int32)
         m[-1] = -1  # code -1 (missing) stays -1
+        m[:-1] = self._codes_of(uniq.tolist() if hasattr(uniq, "tolist") else list(uniq))
+        return m[codes]
+
+    def encode_coded(self, codes: np.ndarray, uniques: list[Any]) -> np.ndarray:
+        """``encode(uniques[codes])`` (no missing values) without a Python object per row."""
+        order, first = pd.factorize(codes)
+        return self._codes_of([uniques[c] for c in first.tolist()])[order]
+
+    def _codes_of(self, distinct: list[Any]) -> np.ndarray:
+        """Codes of distinct values, new ones numbered in the order given."""
+        m = np.empty(len(distinct), np.int32)
         index, values = self.index, self.values
-        for j, u in enumerate(uniq.tolist() if hasattr(uniq, "tolist") else list(uniq)):
+        for j, u in enumerate(distinct):
             c = index.get(u)
             if c is None:
                 c = index[u] = len(values)
                 values.append(u)
             m[j] = c
-        return m[codes]
+        return m
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
         return pd.Categorical.from_codes(codes, categories=pd.Index(self.values, dtype=object))
@@ -445,7 +490,7 @@ def _ints(arr: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _floats(arr: Any) -> np.ndarray:
     """Numbers of a string column with few distinct values, NaN where empty or not a number (``user_id``)."""
-    codes, uniq = pd.factorize(_objects(arr))
+    codes, uniq = _dictionary(arr)
     return pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(np.float64)[codes]
 
 
@@ -687,21 +732,25 @@ def _read_export(
             detail = np.full(n, None, dtype=object)
 
             def reject(mask: np.ndarray, why: str, what: Any) -> None:
+                """Reject the rows of ``mask`` not yet set aside; ``what``: the detail, an array of
+                the block's rows or a function that makes it (called only when a row is rejected)."""
                 m = mask & (reason == None)  # noqa: E711 - elementwise
+                if not m.any():
+                    return
                 reason[m] = why
+                if callable(what):
+                    what = what()
                 detail[m] = what[m] if isinstance(what, np.ndarray) else what
 
-            # -- workflow id and version (factorised: few distinct values) -------------------
-            raw_wid = _objects(col["workflow_id"])
-            wcodes, wuniq = pd.factorize(raw_wid)
+            # -- workflow id and version (dictionary-encoded: few distinct values) -------------
+            wcodes, wuniq = _dictionary(col["workflow_id"])
             wparsed = np.array([_int_or(-1, u) for u in wuniq], np.int64)
             wid = wparsed[wcodes]
-            reject(wid < 0, "bad_workflow_id", raw_wid)
+            reject(wid < 0, "bad_workflow_id", lambda: np.asarray(wuniq, dtype=object)[wcodes])
             for u, c in zip(wparsed, np.bincount(wcodes, minlength=len(wuniq))):
                 if u >= 0:
                     seen_workflows[int(u)] += int(c)
-            raw_ver = _objects(col["workflow_version"])
-            vcodes, vuniq = pd.factorize(raw_ver)
+            vcodes, vuniq = _dictionary(col["workflow_version"])
             vmaj = np.full(len(vuniq), -1, np.int64)
             vmin = np.full(len(vuniq), -1, np.int64)
             for i, u in enumerate(vuniq):
@@ -710,7 +759,7 @@ def _read_export(
                     vmaj[i], vmin[i] = mj, mn  # type: ignore[assignment]
                 except InputError:
                     pass
-            reject(vmaj[vcodes] < 0, "bad_workflow_version", raw_ver)
+            reject(vmaj[vcodes] < 0, "bad_workflow_version", lambda: np.asarray(vuniq, dtype=object)[vcodes])
             if opts.workflow_id is not None:
                 m = (wid != opts.workflow_id) & (reason == None)  # noqa: E711
                 reason[m] = "other_workflow"
@@ -729,40 +778,39 @@ def _read_export(
                             reject(m & (wid == w), "unknown_workflow_version", f"workflow {w} version {vuniq[i]}")
 
             # -- scalar columns ------------------------------------------------------------------
-            raw_cid = _objects(col["classification_id"])
             cid, ok = _ints(col["classification_id"])
-            reject(~ok, "bad_classification_id", raw_cid)
+            reject(~ok, "bad_classification_id", lambda: _objects(col["classification_id"]))
             created_ns = _times(col["created_at"])
-            reject(np.isnat(created_ns), "bad_created_at", _objects(col["created_at"]))
-            raw_sid = _objects(col["subject_ids"])
+            reject(np.isnat(created_ns), "bad_created_at", lambda: _objects(col["created_at"]))
             sid_int, ok = _ints(col["subject_ids"])
-            reject(~ok, "bad_subject_ids", raw_sid)
+            reject(~ok, "bad_subject_ids", lambda: _objects(col["subject_ids"]))
             if "metadata" in col:
                 meta = col["metadata"]
                 shape_ok = pc.or_(
                     pc.and_(pc.starts_with(meta, "{"), pc.ends_with(meta, "}")), pc.equal(meta, "")
                 ).to_numpy(zero_copy_only=False)
                 if not shape_ok.all():
-                    reject(~shape_ok, "bad_json_metadata", _objects(pc.utf8_slice_codeunits(meta, 0, 60)))
+                    reject(~shape_ok, "bad_json_metadata", lambda: _objects(pc.utf8_slice_codeunits(meta, 0, 60)))
                 seen = pc.match_substring_regex(meta, _SEEN).to_numpy(zero_copy_only=False)
             else:
                 seen = np.zeros(n, bool)
             if opts.drop_seen_before:
                 m = seen & (reason == None)  # noqa: E711
                 reason[m] = "seen_before"
-            gold = _flag(_objects(col["gold_standard"])) if "gold_standard" in col else np.zeros(n, bool)
-            expert = _flag(_objects(col["expert"])) if "expert" in col else np.zeros(n, bool)
+            gold = _flag(col["gold_standard"]) if "gold_standard" in col else np.zeros(n, bool)
+            expert = _flag(col["expert"]) if "expert" in col else np.zeros(n, bool)
 
             # -- subject_data: shape and candidate id --------------------------------------------
             sdata = col["subject_data"]
             sd_ok = pc.and_(pc.starts_with(sdata, "{"), pc.ends_with(sdata, "}")).to_numpy(zero_copy_only=False)
             if not sd_ok.all():
-                reject(~sd_ok, "bad_json_subject_data", _objects(pc.utf8_slice_codeunits(sdata, 0, 60)))
+                reject(~sd_ok, "bad_json_subject_data", lambda: _objects(pc.utf8_slice_codeunits(sdata, 0, 60)))
             # subject_data is keyed by the subject id: a row whose subject_ids is not its key was cut
             # or edited (31200031 cut to 31200 would be a phantom subject)
             first_key = pc.extract_regex(sdata, _FIRST_KEY)
             same = pc.and_(pc.is_valid(first_key), pc.equal(first_key.field("k"), col["subject_ids"]))
             same = pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+            sids = col["subject_ids"]
             for i in np.flatnonzero(~same & (reason == None)).tolist():  # noqa: E711 - rare: parse it
                 text = sdata[i].as_py()
                 try:
@@ -773,38 +821,42 @@ def _read_export(
                     reason[i], detail[i] = "bad_json_subject_data", text[:60]
                 elif str(sid_int[i]) not in sd:
                     keys = ", ".join(list(sd)[:3]) or "none"
-                    reason[i], detail[i] = "subject_not_in_subject_data", f"subject_ids {raw_sid[i]}, keys {keys}"
+                    reason[i], detail[i] = "subject_not_in_subject_data", f"subject_ids {sids[i].as_py()}, keys {keys}"
             cand = np.full(n, None, dtype=object)
             if ledger is not None:
                 cand[:] = [ledger.get(s) for s in sid_int.tolist()]
             if key is not None:
                 ex = pc.extract_regex(sdata, _key_regex(key))
                 matched = pc.is_valid(ex).to_numpy(zero_copy_only=False)
-                c_str = _objects(ex.field("s"))
-                c_num = _objects(ex.field("n"))
-                need = pd.isna(cand) & matched
-                hit_s = need & (c_str != "")
-                for i in np.flatnonzero(hit_s):
-                    c = c_str[i]
-                    cand[i] = c[1:-1] if "\\" not in c else loads(c)
-                hit_n = need & ~hit_s
-                cand[hit_n] = c_num[hit_n]
+                need = matched & pd.isna(cand) if ledger is not None else matched
+                if need.any():
+                    # a JSON string (quotes cut off in Arrow; parsed where it holds an escape) or a number
+                    c_str, c_num = ex.field("s"), ex.field("n")
+                    is_str = pc.fill_null(pc.not_equal(c_str, ""), False)
+                    got = _objects(pc.if_else(is_str, pc.utf8_slice_codeunits(c_str, 1, -1), c_num))
+                    cand[need] = got[need]
+                    escaped = pc.fill_null(pc.match_substring(c_str, "\\"), False).to_numpy(zero_copy_only=False)
+                    for i in np.flatnonzero(need & escaped).tolist():
+                        cand[i] = loads(c_str[i].as_py())
                 cand[cand == ""] = None
 
             # -- annotations: the task's value ---------------------------------------------------
             ann = col["annotations"]
             alive = reason == None  # noqa: E711
-            row_vals = np.full(n, None, dtype=object)  # list of chosen answers per row
+            # the chosen answers of row i are answer_lists[row_list[i]] (-1: none); rows with the same
+            # annotation text share one list, decoded once
+            answer_lists: list[list[Any]] = []
+            row_list = np.full(n, -1, np.int64)
             fast = np.zeros(n, bool)
             if task_re is not None:
                 # (a) the usual case: one compact annotation, the task's: the value is what follows
                 #     the last '"value":', less the closing '}]'
                 one = pc.match_substring_regex(ann, _one_regex(task)).to_numpy(zero_copy_only=False) & alive
-                ext = np.full(n, None, dtype=object)
                 if one.any():
                     i1 = np.flatnonzero(one)
-                    tail = pc.list_element(pc.split_pattern(ann.take(i1), '"value":', max_splits=1, reverse=True), 1)
-                    ext[i1] = _objects(pc.utf8_slice_codeunits(tail, 0, -2))
+                    sub1 = ann if len(i1) == n else ann.take(i1)
+                    tail = pc.list_element(pc.split_pattern(sub1, '"value":', max_splits=1, reverse=True), 1)
+                    _decode_values(pc.utf8_slice_codeunits(tail, 0, -2), i1, answer_lists, row_list, loads)
                 # (b) several question annotations (valid JSON by the grammar): pick the task's
                 rest = alive & ~one
                 simple = np.zeros(n, bool)
@@ -816,19 +868,16 @@ def _read_export(
                         i2 = i2[ok2]
                         simple[i2] = True
                         ex2 = pc.extract_regex(ann.take(i2), task_re)
-                        ext[i2] = np.where(pc.is_valid(ex2).to_numpy(zero_copy_only=False), _objects(ex2.field("v")), None)
+                        has = pc.is_valid(ex2).to_numpy(zero_copy_only=False)
+                        if has.any():
+                            _decode_values(ex2.field("v").filter(has), i2[has], answer_lists, row_list, loads)
                 fast = one | simple
                 fidx = np.flatnonzero(fast)
-                codes, uniq = pd.factorize(ext[fidx], use_na_sentinel=True)
-                decoded = np.empty(len(uniq), dtype=object)
-                for j, u in enumerate(uniq):  # the grammar admits only question answers here
-                    decoded[j] = _question_values(loads(u)) or []
-                detail[fidx[codes < 0]] = "task_absent"
-                hit = codes >= 0
-                hrows, hcodes = fidx[hit], codes[hit]
-                row_vals[hrows] = decoded[hcodes]
-                empty_u = np.array([len(d) == 0 for d in decoded], bool)
-                detail[hrows[empty_u[hcodes]]] = "empty_answer"
+                fcodes = row_list[fidx]
+                detail[fidx[fcodes < 0]] = "task_absent"
+                if answer_lists:
+                    empty_u = np.array([not v for v in answer_lists], bool)
+                    detail[fidx[(fcodes >= 0) & empty_u[fcodes]]] = "empty_answer"
             slow = np.flatnonzero(alive & ~fast)
             if len(slow):
                 raw_ann = _objects(ann.take(slow))
@@ -841,7 +890,8 @@ def _read_export(
                     if self_vals is None:
                         detail[i] = "task_absent"
                     else:
-                        row_vals[i] = self_vals
+                        row_list[i] = len(answer_lists)
+                        answer_lists.append(self_vals)
                         if not self_vals:
                             detail[i] = "empty_answer"
                     if key is not None and cand[i] is None and ledger is None:
@@ -882,26 +932,30 @@ def _read_export(
                     reason[i], detail[i] = "truncated_row", f"{reason[i]}: {detail[i]}"
 
             # -- book-keeping ---------------------------------------------------------------
-            is_rej = np.array([r in REJECT_REASONS for r in reason], bool)
+            alive = reason == None  # noqa: E711
+            out = np.flatnonzero(~alive)  # rows set aside: rejected or filtered
+            is_rej = np.array([r in REJECT_REASONS for r in reason[out]], bool)
             if is_rej.any():
-                idx = np.flatnonzero(is_rej)
+                idx = out[is_rej]
                 rejects.append(
                     pd.DataFrame(
                         {
                             "row": rowno[idx],
-                            "classification_id": raw_cid[idx],
+                            "classification_id": _objects(col["classification_id"].take(idx)),
                             "reason": reason[idx],
                             "detail": [str(d)[:200] for d in detail[idx]],
                         }
                     )
                 )
                 rejected.update(reason[idx].tolist())
-            for r in reason[~is_rej]:
-                if r is not None:
-                    filtered[r] += 1
-            good = np.flatnonzero(reason == None)  # noqa: E711
-            vstr = np.array([f"{a}.{b}" for a, b in zip(vmaj, vmin)], dtype=object)
-            users = _objects(col["user_name"])
+            filtered.update(reason[out[~is_rej]].tolist())
+            good = np.flatnonzero(alive)
+            vstr = [f"{a}.{b}" for a, b in zip(vmaj, vmin)]
+            ucodes, uuniq = _dictionary(col["user_name"])
+            d_good = detail[good]
+            absent = np.zeros(len(good), np.int8)
+            absent[d_good == "task_absent"] = 1
+            absent[d_good == "empty_answer"] = 2
             uid = (
                 _floats(col["user_id"])
                 if "user_id" in col
@@ -913,31 +967,37 @@ def _read_export(
                     "classification_id": cid[good],
                     "subject_id": sid_int[good],
                     "candidate_id": encoders["candidate_id"].encode(cand[good]),
-                    "user": encoders["user"].encode(users[good]),
+                    "user": encoders["user"].encode_coded(ucodes[good], uuniq),
                     "user_id": uid[good],
                     "workflow_id": wid[good].astype(np.int32),
-                    "workflow_version": encoders["workflow_version"].encode(vstr[vcodes[good]]),
+                    "workflow_version": encoders["workflow_version"].encode_coded(vcodes[good], vstr),
                     "created_at": created_ns[good],
                     "gold_standard": gold[good],
                     "expert": expert[good],
                     "seen_before": seen[good],
-                    "absent": _cats(np.where(pd.isna(detail[good]), "", detail[good]).astype(object)),
+                    "absent": pd.Categorical.from_codes(absent, categories=_ABSENT),
                 }
             )
-            vrows = good[pd.isna(detail[good])]
+            vrows = good[absent == 0]
             if len(vrows):
-                vals_here = row_vals[vrows]
-                lens = _LEN(vals_here).astype(np.int64)
+                # one vote per chosen answer: the answers of every distinct list side by side
+                # (flat_u), each vote an index into it
+                lcodes = row_list[vrows]
+                lens_u = np.fromiter((len(v) for v in answer_lists), np.int64, len(answer_lists))
+                lens = lens_u[lcodes]
                 pos = np.repeat(vrows, lens)
+                first_u = np.cumsum(lens_u) - lens_u
+                flat_at = np.repeat(first_u[lcodes] - (np.cumsum(lens) - lens), lens) + np.arange(len(pos))
+                flat_u = [v for x in answer_lists for v in x]
                 if task is not None:
-                    flat = [v for x in vals_here for v in x] if (lens != 1).any() else _FIRST(vals_here)
+                    values_u = _object_array(flat_u)
                     v_task: Any = pd.Categorical.from_codes(np.zeros(len(pos), np.int8), categories=[task])
                 else:
-                    tv = [v for x in vals_here for v in x]
-                    flat = [x[1] for x in tv]
-                    v_task = _cats([x[0] for x in tv])
+                    values_u = _object_array([x[1] for x in flat_u])
+                    v_task = _cats(_object_array([x[0] for x in flat_u])[flat_at])
                 # resolve answers once per distinct (workflow, version, value)
-                valcodes, valuniq = pd.factorize(np.asarray(flat, dtype=object), use_na_sentinel=False)
+                valcodes_u, valuniq = pd.factorize(values_u, use_na_sentinel=False)
+                valcodes = valcodes_u[flat_at]
                 combo = (vcodes[pos].astype(np.int64) * (len(valuniq) + 1) + valcodes) * (len(wuniq) + 1) + wcodes[pos]
                 ccodes, cuniq = pd.factorize(combo)
                 ans_u = np.empty(len(cuniq), dtype=object)
@@ -951,7 +1011,8 @@ def _read_export(
                         val = None
                     ans_u[j], cls_u[j] = mapper.resolve(int(wparsed[wc]), int(vmaj[vc]), int(vmin[vc]), val)
                 votes_acc.add(
-                    {"_row": rowno[pos], "task": v_task, "answer": _cats(ans_u[ccodes]), "class": _cats(cls_u[ccodes])}
+                    {"_row": rowno[pos], "task": v_task, "answer": _coded_cats(ans_u, ccodes),
+                     "class": _coded_cats(cls_u, ccodes)}
                 )
     finally:
         if bar is not None:
