@@ -132,7 +132,7 @@ def dask_client(scheduler: Scheduler | str) -> Iterator[Any]:
         # one thread per worker: the work is CPU-bound Python/NumPy, as the --jobs processes are
         with LocalCluster(
             n_workers=scheduler.n_workers, threads_per_worker=1, processes=scheduler.processes,
-            dashboard_address=None, silence_logs=logging.ERROR,
+            dashboard_address=":0", silence_logs=logging.ERROR,
         ) as cluster, Client(cluster) as client:
             log.info("dask: LocalCluster of %d worker(s)", scheduler.n_workers)
             yield client

@@ -307,7 +307,27 @@ class StreamedExport:
         return pd.read_parquet(f) if f.suffix == ".parquet" else pd.read_csv(f)
 
 
-def _merge_summary(path: Path, parts: list[PartResult], options: ReadOptions) -> ReadSummary:
+#: The order the embedded reader meets the filter reasons in (the summary lists ties in this order).
+_FILTER_ORDER = ("other_workflow", "other_version", "seen_before", "repeated_classification_id", "duplicate",
+                 "task_absent", "empty_answer")
+
+
+def _ordered(counts: Counter[str], order: list[str]) -> dict[str, int]:
+    keys = [k for k in order if counts.get(k)] + sorted(k for k in counts if counts[k] and k not in order)
+    return {k: int(counts[k]) for k in keys}
+
+
+def _reject_order(rejects: pd.DataFrame) -> list[str]:
+    """Reasons by their first row, rows the CSV parser skipped last (as the embedded reader counts them)."""
+    if not len(rejects):
+        return []
+    first = rejects.groupby("reason", sort=False)["row"].min().sort_values(kind="stable")
+    order = [str(r) for r in first.index]
+    return [r for r in order if r != "wrong_field_count"] + [r for r in order if r == "wrong_field_count"]
+
+
+def _merge_summary(path: Path, parts: list[PartResult], options: ReadOptions,
+                   rejects: pd.DataFrame | None = None) -> ReadSummary:
     s0 = parts[0].summary
     total: dict[str, Any] = {k: 0 for k in ("rows_in", "rows_kept", "rows_expert", "n_votes", "n_expert_votes",
                                              "anonymous_rows", "subjects", "seen_before", "n_with_class")}
@@ -326,7 +346,8 @@ def _merge_summary(path: Path, parts: list[PartResult], options: ReadOptions) ->
         users |= p.users
     anon = sum(u.startswith("not-logged-in") for u in users)
     return ReadSummary(
-        path=str(path), filtered={k: v for k, v in filtered.items() if v}, rejected={k: v for k, v in rejected.items() if v},
+        path=str(path), filtered=_ordered(filtered, list(_FILTER_ORDER)),
+        rejected=_ordered(rejected, _reject_order(rejects) if rejects is not None else []),
         duplicates=options.duplicates, anonymous_users=anon, users=len(users),
         versions=dict(sorted(versions.items(), key=lambda kv: tuple(map(int, kv[0].split("."))))),
         unmapped=[(v, a, n) for (v, a), n in sorted(unmapped.items(), key=lambda kv: (-kv[1], kv[0]))],
@@ -408,16 +429,16 @@ def stream_export(
         n_sel = sum(r.summary["rows_kept"] + r.summary["rows_expert"] for r in results)
         files = {"votes": out / f"votes.{votes_format}", "expert_votes": out / f"expert_votes.{votes_format}",
                  "rejects": out / "rejects.csv", "unmapped_answers": out / "unmapped_answers.csv"}
-        summary = _merge_summary(path, results, opts)
+        rejects = [r.rejects for r in results if len(r.rejects)]
+        rj = (pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable", ignore_index=True) if rejects
+              else pd.DataFrame({"row": np.array([], np.int64), "classification_id": [], "reason": [], "detail": []}))
+        summary = _merge_summary(path, results, opts, rj)
         _check_selection(path, opts, summary, n_sel)
         for name, attr in (("votes", "votes_file"), ("expert_votes", "expert_file")):
             app = _Appender(files[name], votes_format)
             for r in results:
                 app.add(getattr(r, attr))
             app.close()
-        rejects = [r.rejects for r in results if len(r.rejects)]
-        rj = (pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable", ignore_index=True) if rejects
-              else pd.DataFrame({"row": np.array([], np.int64), "classification_id": [], "reason": [], "detail": []}))
         for df, f in ((rj, files["rejects"]),
                       (pd.DataFrame(summary.unmapped, columns=["workflow_version", "answer", "votes"]),
                        files["unmapped_answers"])):
