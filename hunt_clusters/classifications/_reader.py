@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,8 @@ _SEEN = r'"seen_before"\s*:\s*true'
 _ABSENT = pd.Index(["", "task_absent", "empty_answer"], dtype=object)
 #: The first key of ``subject_data`` (Zooniverse writes ``{"<subject id>": {...metadata}}``).
 _FIRST_KEY = r'^\{\s*"(?P<k>[^"\\]*)"\s*:'
+#: Seconds of reading after which the progress bar appears (tqdm is not even imported before).
+_BAR_AFTER_S = 1.0
 _TRUNCATED = ("the file does not end with a newline: it is likely truncated (an interrupted download?); "
               "its last row is kept only if it parses whole")
 
@@ -358,8 +361,8 @@ class _Encoder:
     """One code per distinct value across all blocks (candidate ids, users): blocks keep int32 codes only."""
 
     def __init__(self) -> None:
-        self.index: dict[Any, int] = {}
         self.values: list[Any] = []
+        self._index: pd.Index | None = None  # of values, rebuilt when values are added
 
     def encode(self, arr: np.ndarray) -> np.ndarray:
         codes, uniq = pd.factorize(arr, use_na_sentinel=True)
@@ -375,14 +378,14 @@ class _Encoder:
 
     def _codes_of(self, distinct: list[Any]) -> np.ndarray:
         """Codes of distinct values, new ones numbered in the order given."""
-        m = np.empty(len(distinct), np.int32)
-        index, values = self.index, self.values
-        for j, u in enumerate(distinct):
-            c = index.get(u)
-            if c is None:
-                c = index[u] = len(values)
-                values.append(u)
-            m[j] = c
+        if self._index is None:
+            self._index = pd.Index(self.values, dtype=object)
+        m = self._index.get_indexer(_object_array(distinct)).astype(np.int32)
+        new = np.flatnonzero(m < 0)
+        if len(new):
+            m[new] = np.arange(len(self.values), len(self.values) + len(new), dtype=np.int32)
+            self.values.extend(distinct[j] for j in new.tolist())
+            self._index = None
         return m
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
@@ -639,7 +642,7 @@ def read_export(
         `~hunt_clusters.classifications.read_workflows_export`; versions missing from it are
         rejected as ``unknown_workflow_version``.
     progress : bool
-        Show a progress bar.
+        Show a progress bar (once the read has taken more than a second: short reads print nothing).
 
     Returns
     -------
@@ -711,10 +714,7 @@ def _read_export(
     seen_versions: Counter[str] = Counter()
 
     bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(desc=f"reading {path.name}", unit=" rows", unit_scale=True)
+    started = time.monotonic()
     try:
         batches = (b for b in _batches(path, columns, opts.block_mb << 20, bad_rows, threads=threads) if b.num_rows)
         for batch, is_last in _with_last(batches):
@@ -724,6 +724,10 @@ def _read_export(
             rows_in += n
             if bar is not None:
                 bar.update(n)
+            elif progress and time.monotonic() - started > _BAR_AFTER_S:  # a long read: show the bar
+                from tqdm.auto import tqdm
+
+                bar = tqdm(desc=f"reading {path.name}", unit=" rows", unit_scale=True, initial=rows_in)
             rowno = np.arange(start + 1, start + n + 1, dtype=np.int64)
             if bad_rows:  # the parser skipped them: number the others as rows of the file
                 skipped = np.sort(np.fromiter((b.row for b in bad_rows), np.int64, len(bad_rows)))
@@ -773,7 +777,7 @@ def _read_export(
             if version_labels is not None:
                 for i in range(len(vuniq)):
                     m = (vcodes == i) & (reason == None)  # noqa: E711
-                    for w in np.unique(wid[m]) if m.any() else ():
+                    for w in np.unique(wparsed[np.bincount(wcodes[m], minlength=len(wuniq)) > 0]) if m.any() else ():
                         if not mapper.knows_version(int(w), int(vmaj[i]), int(vmin[i])):
                             reject(m & (wid == w), "unknown_workflow_version", f"workflow {w} version {vuniq[i]}")
 
@@ -1192,7 +1196,7 @@ def _votes_table(cls: pd.DataFrame, answers: pd.DataFrame, vpos: np.ndarray, sel
     out: dict[str, Any] = {}
     for c in VOTE_COLUMNS:
         if c in ("task", "answer", "class"):
-            out[c] = answers[c].array[sel].remove_unused_categories()
+            out[c] = _drop_unused(answers[c].array[sel])
         elif c == "user_id":
             f = cls[c].to_numpy()[pos]
             out[c] = pd.array(np.where(np.isfinite(f), f, 0).astype(np.int64), dtype="Int64")
@@ -1200,10 +1204,21 @@ def _votes_table(cls: pd.DataFrame, answers: pd.DataFrame, vpos: np.ndarray, sel
         elif c == "created_at":
             out[c] = pd.DatetimeIndex(cls[c].to_numpy()[pos]).tz_localize("UTC")
         elif isinstance(cls[c].dtype, pd.CategoricalDtype):
-            out[c] = cls[c].array[pos].remove_unused_categories()
+            out[c] = _drop_unused(cls[c].array[pos])
         else:
             out[c] = cls[c].to_numpy()[pos]
     return pd.DataFrame(out, copy=False)
+
+
+def _drop_unused(values: pd.Categorical) -> pd.Categorical:
+    """``values.remove_unused_categories()`` by counting the codes rather than sorting them."""
+    codes = values.codes
+    used = np.bincount(codes[codes >= 0], minlength=len(values.categories)) > 0
+    if used.all():
+        return values
+    renumber = (np.cumsum(used) - 1)[codes]
+    return pd.Categorical.from_codes(np.where(codes >= 0, renumber, -1), categories=values.categories[used],
+                                     ordered=values.ordered)
 
 
 def _int_or(default: int, text: str) -> int:
