@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +76,8 @@ _SEEN = r'"seen_before"\s*:\s*true'
 _ABSENT = pd.Index(["", "task_absent", "empty_answer"], dtype=object)
 #: The first key of ``subject_data`` (Zooniverse writes ``{"<subject id>": {...metadata}}``).
 _FIRST_KEY = r'^\{\s*"(?P<k>[^"\\]*)"\s*:'
-#: Seconds of reading after which the progress bar appears (tqdm is not even imported before).
-_BAR_AFTER_S = 1.0
+#: Exports at least this big get a progress bar (``progress=True``): about 300,000 classifications.
+_BAR_MIN_BYTES = 256 << 20
 _TRUNCATED = ("the file does not end with a newline: it is likely truncated (an interrupted download?); "
               "its last row is kept only if it parses whole")
 
@@ -642,7 +641,8 @@ def read_export(
         `~hunt_clusters.classifications.read_workflows_export`; versions missing from it are
         rejected as ``unknown_workflow_version``.
     progress : bool
-        Show a progress bar (once the read has taken more than a second: short reads print nothing).
+        Show a progress bar, for exports of 256 MiB or more (about 300,000 classifications, seconds
+        to read; smaller ones are read before a bar would tell anything, and tqdm is not imported).
 
     Returns
     -------
@@ -714,7 +714,10 @@ def _read_export(
     seen_versions: Counter[str] = Counter()
 
     bar = None
-    started = time.monotonic()
+    if progress and path.stat().st_size >= _BAR_MIN_BYTES:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=f"reading {path.name}", unit=" rows", unit_scale=True)
     try:
         batches = (b for b in _batches(path, columns, opts.block_mb << 20, bad_rows, threads=threads) if b.num_rows)
         for batch, is_last in _with_last(batches):
@@ -724,10 +727,6 @@ def _read_export(
             rows_in += n
             if bar is not None:
                 bar.update(n)
-            elif progress and time.monotonic() - started > _BAR_AFTER_S:  # a long read: show the bar
-                from tqdm.auto import tqdm
-
-                bar = tqdm(desc=f"reading {path.name}", unit=" rows", unit_scale=True, initial=rows_in)
             rowno = np.arange(start + 1, start + n + 1, dtype=np.int64)
             if bad_rows:  # the parser skipped them: number the others as rows of the file
                 skipped = np.sort(np.fromiter((b.row for b in bad_rows), np.int64, len(bad_rows)))
