@@ -228,7 +228,7 @@ def _train_all(exp: Experiment, config: TrainConfig, part: Path, *, progress: bo
     n_out = len(exp.class_names)
     df = exp.candidates
     rows = exp.tensors.index_of(df["candidate_id"])
-    preds, hists, models_m = [], [], {}
+    preds, hists, ens_tables, models_m = [], [], [], {}
     fit_seconds = predict_seconds = 0.0
     epochs_total = cand_epochs = 0
     for t in exp.targets:
@@ -284,8 +284,8 @@ def _train_all(exp: Experiment, config: TrainConfig, part: Path, *, progress: bo
         ens.loc[trained, "split"] = "train"
         for k, name in enumerate(exp.class_names):
             ens[f"p_{name}"] = p_mean[rows, k]
-        models_m[t.model]["_ensemble_table"] = ens
-    ensemble = pd.concat([m.pop("_ensemble_table") for m in models_m.values()], ignore_index=True)
+        ens_tables.append(ens)
+    ensemble = pd.concat(ens_tables, ignore_index=True)
     n_pred = len(x) * config.runs * len(exp.targets)
     roles = df["role"].value_counts()
     metrics: dict[str, Any] = {
