@@ -60,10 +60,48 @@ class ExportSplit:
     sentinel: bool
 
 
-def _record_ends(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the newlines that end records, and of the commas between fields (outside quotes)."""
-    outside = (np.cumsum(arr == _QUOTE, dtype=np.uint8) & 1) == 0  # uint8 wraps at 256: parity kept
-    return np.flatnonzero((arr == _NL) & outside), np.flatnonzero((arr == _COMMA) & outside)
+def _record_ends(arr: np.ndarray) -> np.ndarray:
+    """Positions of the newlines that end records: those with an even number of ``"`` before them."""
+    nl = np.flatnonzero(arr == _NL)
+    if not len(nl):
+        return nl
+    quotes = np.flatnonzero(arr[: int(nl[-1])] == _QUOTE)
+    return nl[(np.searchsorted(quotes, nl) & 1) == 0]  # quotes before each newline: even = outside a field
+
+
+def _subject_parts(arr: np.ndarray, buf: bytes, starts: np.ndarray, fend: np.ndarray, k: int, n_fields: int,
+                   n_parts: int) -> np.ndarray:
+    """The partition of each record: its subject id modulo ``n_parts`` (a hash where it is not an integer).
+
+    The usual case, ``subject_ids`` the last column and plain digits, is vectorised: the digits after
+    the record's last comma. Any other record is parsed with `csv` (the same subject always lands in the
+    same partition: quoted or not, the id is the same integer).
+    """
+    n = len(starts)
+    pid = np.full(n, -1, np.int64)
+    if k == n_fields - 1 and n:
+        commas = np.flatnonzero(arr == _COMMA)
+        j = np.searchsorted(commas, fend) - 1
+        lo = np.where(j >= 0, commas[np.maximum(j, 0)], -1)
+        a0 = lo + 1
+        end = fend - ((fend > a0) & (arr[np.maximum(fend - 1, 0)] == 13))  # a \r before the newline
+        width = end - a0
+        ok = (lo >= starts) & (width >= 1) & (width <= 18)
+        cols = np.arange(18)
+        idx = np.minimum(a0[:, None] + cols[None, :], len(arr) - 1)
+        valid = cols[None, :] < width[:, None]
+        d = arr[idx].astype(np.int64) - 48
+        ok &= np.all(((d >= 0) & (d <= 9)) | ~valid, axis=1)
+        v = np.zeros(n, np.int64)
+        for c in range(18):
+            v = np.where(valid[:, c], (v * 10 + d[:, c]) % n_parts, v)
+        pid[ok] = v[ok]
+    for i in np.flatnonzero(pid < 0).tolist():  # rare: quoted, several ids, not the last column, cut rows
+        rec = buf[int(starts[i]):int(fend[i])].decode("utf-8", "replace")
+        fields = next(csv.reader(io.StringIO(rec)), [])
+        text = fields[k].strip().strip('"').strip() if k < len(fields) else ""
+        pid[i] = int(text) % n_parts if text.isdigit() else zlib.crc32(text.encode()) % n_parts
+    return pid
 
 
 def _sentinel_row(header: list[str], options: ReadOptions) -> str:
@@ -116,7 +154,7 @@ def split_export(path: str | Path, folder: str | Path, n_parts: int, options: Re
         while True:  # the header: the first record
             more = fh.read(1 << 16)
             head += more
-            ends, _ = _record_ends(np.frombuffer(head, np.uint8))
+            ends = _record_ends(np.frombuffer(head, np.uint8))
             if len(ends) or not more:
                 break
         cut = int(ends[0]) + 1 if len(ends) else len(head)
@@ -149,7 +187,7 @@ def split_export(path: str | Path, folder: str | Path, n_parts: int, options: Re
                 if not buf:
                     break
                 arr = np.frombuffer(buf, np.uint8)
-                ends, commas = _record_ends(arr)
+                ends = _record_ends(arr)
                 if eof and (not len(ends) or ends[-1] != len(buf) - 1):  # the last record has no newline
                     ends = np.append(ends, len(buf) - 1)
                     last_open = True
@@ -163,32 +201,23 @@ def split_export(path: str | Path, folder: str | Path, n_parts: int, options: Re
                 fend = ends.copy()  # exclusive end of its last field (the newline)
                 if last_open:
                     stop[-1] = fend[-1] = len(buf)
-                # the subject_ids field: after the k-th comma of the record, up to the next one
-                fc = np.searchsorted(commas, starts)
-                nc = len(commas)
-                cpad = np.append(commas, np.iinfo(np.int64).max)
-                if k == 0:
-                    lo = starts - 1
-                else:
-                    left = cpad[np.minimum(fc + k - 1, nc)]
-                    lo = np.where(left < fend, left, fend)
-                right = cpad[np.minimum(fc + k, nc)]
-                hi = np.where(right < fend, right, fend)
+                first_byte = arr[starts]
+                lens = stop - starts
+                empty = ((lens == 1) & (first_byte == _NL)) | ((lens == 2) & (first_byte == 13))  # skipped by the reader
+                pid = _subject_parts(arr, buf, starts, fend, k, len(header), n_parts)
+                keep = np.flatnonzero(~empty)
+                rowno = n_records + 1 + np.arange(len(keep), dtype=np.int64)
+                n_records += len(keep)
+                pk = pid[keep]
+                order = np.argsort(pk, kind="stable")
+                bounds = np.searchsorted(pk[order], np.arange(n_parts + 1))
                 mv = memoryview(buf)
-                batches: list[list[bytes]] = [[] for _ in range(n_parts)]
-                rownos: list[list[int]] = [[] for _ in range(n_parts)]
-                for s, e, a, b in zip(starts.tolist(), stop.tolist(), lo.tolist(), hi.tolist()):
-                    rec = mv[s:e]
-                    if e - s <= 2 and not bytes(rec).strip():  # an empty line: the CSV reader skips it
-                        continue
-                    n_records += 1
-                    p = zlib.crc32(bytes(mv[a + 1:b]).strip(b'\r\n" ')) % n_parts
-                    batches[p].append(rec)
-                    rownos[p].append(n_records)
+                s_l, e_l = starts[keep].tolist(), stop[keep].tolist()
                 for i in range(n_parts):
-                    if batches[i]:
-                        outs[i].write(b"".join(batches[i]))
-                        np.asarray(rownos[i], np.int64).tofile(row_outs[i])
+                    sel = order[bounds[i]:bounds[i + 1]]
+                    if len(sel):
+                        outs[i].write(b"".join([mv[s_l[r]:e_l[r]] for r in sel.tolist()]))
+                        rowno[sel].tofile(row_outs[i])
                 carry = buf[int(stop[-1]):]
         finally:
             for o in (*outs, *row_outs):
@@ -271,7 +300,8 @@ class _Appender:
             t = f.read_row_group(i)
             if self.writer is None:
                 # categorical columns: one dictionary type for every partition (int32 indices)
-                fields = [pa.field(fl.name, pa.dictionary(pa.int32(), fl.type.value_type))
+                # (text categories: an all-null partition's dictionary would otherwise say double)
+                fields = [pa.field(fl.name, pa.dictionary(pa.int32(), pa.string()))
                           if pa.types.is_dictionary(fl.type) else fl for fl in t.schema]
                 self.schema = pa.schema(fields, metadata=t.schema.metadata)
                 self.writer = pq.ParquetWriter(self.tmp, self.schema)
@@ -327,7 +357,7 @@ def _reject_order(rejects: pd.DataFrame) -> list[str]:
 
 
 def _merge_summary(path: Path, parts: list[PartResult], options: ReadOptions,
-                   rejects: pd.DataFrame | None = None) -> ReadSummary:
+                   rejects: pd.DataFrame | None = None, users: set[str] | None = None) -> ReadSummary:
     s0 = parts[0].summary
     total: dict[str, Any] = {k: 0 for k in ("rows_in", "rows_kept", "rows_expert", "n_votes", "n_expert_votes",
                                              "anonymous_rows", "subjects", "seen_before", "n_with_class")}
@@ -335,7 +365,7 @@ def _merge_summary(path: Path, parts: list[PartResult], options: ReadOptions,
     rejected: Counter[str] = Counter()
     versions: Counter[str] = Counter()
     unmapped: Counter[tuple[str, str]] = Counter()
-    users: set[str] = set()
+    users = users if users is not None else set()
     for p in parts:
         for k in total:
             total[k] += int(p.summary[k])
@@ -401,7 +431,7 @@ def stream_export(
     (4, 3, True)
     """
     opts = options or ReadOptions()
-    path, out = Path(path), Path(out)
+    path, out = Path(path), Path(out).absolute()  # absolute: the workers' working folder is not ours
     if votes_format not in ("parquet", "csv"):
         raise InputError(f"votes format {votes_format!r} is not parquet or csv")
     if not path.exists():
@@ -419,12 +449,26 @@ def stream_export(
         split = split_export(path, work, n_parts, opts)
         log.info("%s: %d records in %d partitions", path, split.n_records, n_parts)
         kw = dict(sentinel=split.sentinel, workflow=workflow, version_labels=version_labels, votes_format=votes_format)
+        users: set[str] = set()  # the volunteers (for the volunteer counts): merged as partitions come in
+
+        def take(res: PartResult) -> PartResult:
+            users.update(res.users)
+            res.users = set()
+            return res
+
         if client is None:
-            results = [read_partition(p, r, opts, **kw) for p, r in zip(split.parts, split.rows)]
+            results = [take(read_partition(p, r, opts, **kw)) for p, r in zip(split.parts, split.rows)]
         else:
+            from distributed import as_completed
+
             futs = client.map(read_partition, list(map(str, split.parts)), list(map(str, split.rows)),
                               [opts] * n_parts, pure=False, retries=2, **kw)
-            results = client.gather(futs)
+            index = {f.key: i for i, f in enumerate(futs)}
+            got: dict[int, PartResult] = {}
+            for fut, res in as_completed(futs, with_results=True):
+                got[index[fut.key]] = take(res)
+                fut.release()
+            results = [got[i] for i in range(len(futs))]
         # a workflow / version the whole export lacks: the embedded run's error
         n_sel = sum(r.summary["rows_kept"] + r.summary["rows_expert"] for r in results)
         files = {"votes": out / f"votes.{votes_format}", "expert_votes": out / f"expert_votes.{votes_format}",
@@ -432,7 +476,7 @@ def stream_export(
         rejects = [r.rejects for r in results if len(r.rejects)]
         rj = (pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable", ignore_index=True) if rejects
               else pd.DataFrame({"row": np.array([], np.int64), "classification_id": [], "reason": [], "detail": []}))
-        summary = _merge_summary(path, results, opts, rj)
+        summary = _merge_summary(path, results, opts, rj, users)
         _check_selection(path, opts, summary, n_sel)
         for name, attr in (("votes", "votes_file"), ("expert_votes", "expert_file")):
             app = _Appender(files[name], votes_format)

@@ -34,7 +34,7 @@ def predict_distributed(client: Any, run_dir: str | Path, tensors: TensorSet, *,
     parts = []
     for start in range(0, max(n, 1), rows_per_part):
         sl = slice(start, start + rows_per_part)
-        parts.append(client.submit(_predict_part, str(run_dir), tensors.x[sl], tensors.candidate_id[sl], model,
+        parts.append(client.submit(_predict_part, str(Path(run_dir).resolve()), tensors.x[sl], tensors.candidate_id[sl], model,
                                    batch_size, pure=False, retries=2))
     log.info("dask: %d candidates in %d partitions", n, len(parts))
     out = pd.concat([f.result() for f in parts], ignore_index=True)

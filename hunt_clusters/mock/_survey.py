@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -89,7 +90,9 @@ def _run_tasks(tasks: Iterable[CandidateTask], n: int, jobs: int, progress: bool
     results: list[dict[str, Any]] = []
     try:
         if client is not None:  # a Dask cluster (--scheduler): results gathered in candidate order
-            for fut in client.map(simulate_candidate, list(tasks), pure=False, retries=2):
+            # the workers may run elsewhere (another working folder): absolute paths
+            tasks = [dataclasses.replace(t, out_dir=os.path.abspath(t.out_dir)) for t in tasks]
+            for fut in client.map(simulate_candidate, tasks, pure=False, retries=2):
                 results.append(fut.result())
                 bar.update()
         elif jobs <= 1:

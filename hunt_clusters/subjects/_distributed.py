@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +22,10 @@ def _run_batch(jobs: list[Any]) -> list[tuple[Any, np.ndarray | None]]:
     return [_run_job(j) for j in jobs]
 
 
+def _abs(path: str) -> str:
+    return os.path.abspath(path) if path and "://" not in path else path
+
+
 def imap_dask(client: Any, jobs: list[Any]) -> Iterator[tuple[Any, np.ndarray | None]]:
     """Results of ``jobs`` computed on the cluster of ``client``, yielded in the order of ``jobs``.
 
@@ -29,6 +35,9 @@ def imap_dask(client: Any, jobs: list[Any]) -> Iterator[tuple[Any, np.ndarray | 
     """
     if not jobs:
         return
+    # a worker's working folder is not the driver's: every path absolute
+    jobs = [dataclasses.replace(j, xray=_abs(j.xray), optical=_abs(j.optical), out_file=_abs(j.out_file),
+                                kosiba_file=_abs(j.kosiba_file)) for j in jobs]
     parts = batches(jobs, n_workers(client))
     log.info("dask: %d candidates in %d partitions", len(jobs), len(parts))
     # pure=False: a fresh task per call (files may have changed since a previous render)
