@@ -193,13 +193,15 @@ def _command() -> list[str]:
     return [sys.executable, "-c", "from hunt_clusters.cli import console_main; console_main()"]
 
 
-def run_command(export: Path, workflows: Path, out: Path) -> tuple[dict[int, int], float, float]:
+def run_command(export: Path, workflows: Path, out: Path) -> tuple[dict[int, int], float, float, float]:
     """``hunt-clusters aggregate`` as a user types it, in a child process: start-up, reading, consensus
-    and writing. Returns ``n_votes`` per subject from its labels.csv, wall and CPU seconds."""
+    and writing. Returns ``n_votes`` per subject from its labels.csv, wall and CPU seconds, and the
+    1-minute load average just before the run."""
     import pandas as pd
 
     argv = [*_command(), "aggregate", str(export), "--workflow", str(WORKFLOW_ID), "--version", "3",
             "--task", "T0", "--duplicates", "all", "--workflows-export", str(workflows), "--out", str(out)]
+    load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(argv, check=True, capture_output=True)
@@ -207,24 +209,75 @@ def run_command(export: Path, workflows: Path, out: Path) -> tuple[dict[int, int
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     labels = pd.read_csv(out / "labels.csv")
-    return dict(zip(labels["subject_id"].astype(int), labels["n_votes"].astype(int))), seconds, cpu
+    return dict(zip(labels["subject_id"].astype(int), labels["n_votes"].astype(int))), seconds, cpu, load
+
+
+#: The command's steps one after the other in a child process, CPU seconds of each (where the time goes).
+_PHASES = """
+import sys, time, json
+from pathlib import Path
+c0 = time.process_time()
+marks = []
+def mark(name):
+    marks.append((name, time.process_time()))
+from hunt_clusters.cli import main  # argument parsing: the command line's own start-up
+from hunt_clusters.classifications import ReadOptions, VersionRange, read_export, read_workflows_export, write_votes
+from hunt_clusters.consensus import make_estimator
+from hunt_clusters.workflow import load_workflow
+import pandas as pd
+mark("imports (pandas, numpy, pyarrow, ours)")
+export, workflows, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+wf = load_workflow()
+labels = read_workflows_export(workflows, "T0")
+mark("workflow definition + workflows export")
+res = read_export(export, ReadOptions(workflow_id=4242, versions=VersionRange.from_options(version="3"),
+                                      duplicates="all"), workflow=wf, version_labels=labels)
+mark("read the export")
+write_votes(res, out)
+mark("write votes.parquet, expert_votes.parquet, rejects, unmapped")
+est = make_estimator("majority").fit(res.votes)
+vol = est.volunteers_.copy()
+vol.insert(0, "method", est.method)
+est.labels_.to_csv(out / "labels.csv", index=False)
+vol.to_csv(out / "volunteers.csv", index=False)
+(out / "metrics.json").write_text(json.dumps({"export": res.summary.to_dict()}, default=str))
+mark("majority vote, labels.csv, volunteers.csv, metrics.json")
+prev, steps = c0, []
+for name, c in marks:
+    steps.append((name, c - prev))
+    prev = c
+print(json.dumps(steps))
+"""
+
+
+def command_phases(export: Path, workflows: Path, out: Path) -> list[tuple[str, float]]:
+    """CPU seconds of the command's steps (imports, reading, writing, consensus), run as the command
+    runs them, in one child process; the interpreter's own start-up is not included."""
+    out.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([sys.executable, "-c", _PHASES, str(export), str(workflows), str(out)], check=True,
+                       capture_output=True, text=True)
+    return [(str(k), float(v)) for k, v in json.loads(r.stdout.strip().splitlines()[-1])]
 
 
 def part1(n_rows: int, tmp: Path, command_runs: int = 3) -> None:
     export = generate_export(tmp / "export_100k.csv", n_rows)
     workflows = write_workflows_export(tmp / "workflows.csv")
-    print(f"part 1: {n_rows} rows, {export.stat().st_size / 1e6:.1f} MB")
+    print(f"part 1: {n_rows} rows, {export.stat().st_size / 1e6:.1f} MB; load average at the start: "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     run_ours(export, "all")  # warm-up: imports, page cache
     ours, t_read, t_major, cpu_ours = run_ours(export, "all")
     cmd = [run_command(export, workflows, tmp / f"cmd_out{i}") for i in range(command_runs)]
+    phases = command_phases(export, workflows, tmp / "phases_out")
+    load_ref = os.getloadavg()[0]
     ref, t_ref, cpu_ref = run_panoptes(export, workflows, tmp)
     same = ours == ref
-    n_votes, _, _ = cmd[0]
+    n_votes = cmd[0][0]
     same_cmd = n_votes == {s: sum(d.values()) for s, d in ref.items()}
     t_cmd = sorted(c[1] for c in cmd)[len(cmd) // 2]       # median run
     cpu_cmd = sorted(c[2] for c in cmd)[len(cmd) // 2]
     ours_total = t_read + t_major
-    print(f"  panoptes_aggregation config+extract+reduce: {t_ref:8.2f} s wall, {cpu_ref:8.2f} s CPU   (the anchor)")
+    print(f"  panoptes_aggregation config+extract+reduce: {t_ref:8.2f} s wall, {cpu_ref:8.2f} s CPU   (the anchor; "
+          f"load average {load_ref:.1f} before it)")
     print(f"  hunt-clusters reader + majority:             {ours_total:8.2f} s wall, {cpu_ours:8.2f} s CPU   "
           f"(reader {t_read:.2f} s, majority {t_major:.2f} s)")
     print(f"  load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -232,9 +285,16 @@ def part1(n_rows: int, tmp: Path, command_runs: int = 3) -> None:
           f"per-subject counts identical: {same} "
           f"({len(ref)} subjects, {sum(sum(d.values()) for d in ref.values())} votes)")
     print(f"  hunt-clusters aggregate (the command, end to end, median of {len(cmd)}): {t_cmd:8.2f} s wall, "
-          f"{cpu_cmd:8.2f} s CPU   (runs: {', '.join(f'{c[1]:.2f}' for c in cmd)} s)")
+          f"{cpu_cmd:8.2f} s CPU")
+    print("    runs (wall / CPU, load average before each): "
+          + "; ".join(f"{c[1]:.2f} / {c[2]:.2f} s ({c[3]:.1f})" for c in cmd))
     print(f"  ratio, command end to end: {t_ref / t_cmd:.0f}x wall, {cpu_ref / cpu_cmd:.0f}x CPU (target >= 50x); "
           f"votes per subject identical: {same_cmd}")
+    total = sum(v for _, v in phases)
+    print(f"  where the command's CPU goes (its steps in one child process, {total:.2f} s without the interpreter's "
+          "start-up):")
+    for name, v in phases:
+        print(f"    {v:6.2f} s  {name}")
     if not (same and same_cmd):
         sys.exit("counts differ")
 
