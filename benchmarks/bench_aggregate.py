@@ -6,16 +6,23 @@ Usage::
     python benchmarks/bench_aggregate.py --rows 100000 --big-rows 0     # only the comparison
     python benchmarks/bench_aggregate.py --rows 0 --big-rows 10000000   # only the 10M-row reader
 
-Part 1 (anchor: panoptes_aggregation 5.3.1 config + extract + reduce, measured in the same run: 39-64 s
-on this 2-core machine for 100,000 rows; target >= 50x): an export of ``--rows`` classifications of one
-single-answer question (5000 subjects) is written in the real 14-column format; panoptes_aggregation
+Part 1 (anchor: panoptes_aggregation 5.3.1 config + extract + reduce, measured in the same run: 36-81 s
+wall, 35-41 s CPU on this shared 2-core machine for 100,000 rows, by load; target >= 50x): an export of
+``--rows`` classifications of one single-answer question (5000 subjects) is written in the real
+14-column format; panoptes_aggregation
 ``config`` + ``extract`` + ``reduce`` (question extractor and reducer, its CLI functions) runs on it, and so
 do, on our side, (a) the reader + majority vote in this process and (b) the command a user types,
 ``hunt-clusters aggregate EXPORT --workflow W --version 3 --task T0 --duplicates all --workflows-export
 workflows.csv --out DIR``, end to end in a child process (start-up, reading, consensus, writing every
-output file; median of 3 runs, wall and CPU). Per-subject answer counts (a) and votes per subject (b)
-must equal panoptes_aggregation's (ours with ``duplicates="all"``, since its CLI ignores its own
-duplicate filter).
+output file; median of 3 runs, wall and CPU, each with the load average before it), and (c) the
+command's steps one after the other in a child process, with the CPU of each (where the time goes).
+Per-subject answer counts (a) and votes per subject (b) must equal panoptes_aggregation's (ours with
+``duplicates="all"``, since its CLI ignores its own duplicate filter).
+
+Figures (three runs, load average 2.7-3.1 on 2 cores; three more at 4.0-4.4 in docs/aggregate.md):
+anchor 36.1 / 37.0 / 38.3 s; command 0.91 / 1.16 / 0.96 s wall (0.85 / 1.13 / 0.99 s CPU): 40x / 32x /
+40x (target 50x not reached: ~0.35-0.4 s of the command is importing pandas, numpy and pyarrow);
+reader + majority in one process 0.36-0.44 s (85-99x). See docs/aggregate.md, "Speed and memory".
 
 Part 2 (anchor: < 3 min, < 4 GB peak memory): a ``--big-rows`` export through reader + votes +
 majority in a child process; wall time and peak RSS (``ru_maxrss``) of that process are printed,
