@@ -61,7 +61,11 @@ def _head(x: Any, n_outputs: int, output: str, dropout: float) -> Any:
 
 def _custom(x: Any, filters: tuple[int, ...]) -> Any:
     for i, f in enumerate(filters):
-        x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i + 1}")(x)
+        x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv{i + 1}")(x)
+        # Without batch normalisation the Dirichlet head collapsed (every concentration at 1, dead ReLUs)
+        # in 10 runs of 10 on the paper-sized mock; momentum 0.9: ~32 steps an epoch at this size.
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(x)
+        x = layers.Activation("relu", name=f"relu{i + 1}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     return layers.GlobalAveragePooling2D()(x)
 
@@ -106,7 +110,8 @@ def make_model(
         Number of classes: 5 (low-z, hi-z, galaxy, point, other) or 2 (cluster, non-cluster).
     architecture : {"custom", "resnet"}
         ``"custom"``: in the spirit of Kosiba et al. (2020)'s custom CNN: blocks of a 3x3
-        convolution and a 2x2 max-pooling, global average pooling, dropout, a dense layer.
+        convolution, batch normalisation, ReLU and a 2x2 max-pooling, global average pooling,
+        dropout, a dense layer.
         ``"resnet"``: a small residual network (a stem, one residual block per entry of
         ``filters`` with batch normalisation, strided from the second block on).
     output : {"softmax", "dirichlet"}
