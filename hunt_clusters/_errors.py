@@ -15,8 +15,4 @@ class InputError(HuntClustersError, ValueError):
     """A file, table row or value that cannot be used as given."""
 
 
-class NotBuiltYetError(HuntClustersError):
-    """A pipeline stage that a later issue builds."""
-
-
-__all__ = ["HuntClustersError", "InputError", "NotBuiltYetError"]
+__all__ = ["HuntClustersError", "InputError"]
