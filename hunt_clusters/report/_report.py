@@ -511,14 +511,21 @@ def _cnn(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
                                    "no ensemble.csv / predictions.csv" if ens is None else "no expert_class in candidates.csv"))
     else:
         panels, rows, overlap = [], [], {}
+        # the overlap includes the test set (role "test" in the run folder): every held-out overlap candidate
+        held = ens["split"].isin(("overlap", "test"))
+        if run.candidates is not None and "in_overlap" in run.candidates.columns:
+            flag = run.candidates["in_overlap"].astype(str).str.lower().isin(("true", "1"))
+            held &= ens["candidate_id"].isin(run.candidates.loc[flag, "candidate_id"])
+        else:
+            held &= ens["split"] == "overlap"
         for model in models:
-            e = ens[(ens["model"] == model) & (ens["split"] == "overlap") & ens["candidate_id"].isin(experts.index)]
+            e = ens[(ens["model"] == model) & held & ens["candidate_id"].isin(experts.index)]
             if not len(e):
                 continue
             bc = binary_comparison(experts.reindex(e["candidate_id"]).to_numpy(), e["p_cluster"].to_numpy(float) >= 0.5)
             overlap[model] = bc
             panels.append((model, bc["classes"], bc["confusion"], "experts", "CNN call"))
-        ov_ids = pd.Index(ens.loc[ens["split"] == "overlap", "candidate_id"].unique()).intersection(experts.index)
+        ov_ids = pd.Index(ens.loc[held, "candidate_id"].unique()).intersection(experts.index)
         if lab is not None and "p_cluster" in lab.columns and len(ov_ids):
             v = lab[lab["candidate_id"].isin(ov_ids) & lab["p_cluster"].notna()]
             if len(v):
