@@ -116,7 +116,7 @@ def _named_command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status (0 ok, 1 failed, 2 usage / not built)."""
+    """Run the command line and return its exit status (0 ok, 1 failed, 2 usage)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
@@ -125,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _configure_logging(args.verbose, args.quiet)
     args.progress = not args.quiet
+    args.argv = argv  # the command line as given, for the records a command keeps (config.json)
     try:
         return int(args._run(args) or 0)
     except HuntClustersError as exc:

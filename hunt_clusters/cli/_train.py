@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 from pathlib import Path
 
 from ._paths import check_output_dir, positive_float, positive_int
@@ -154,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = {"tensors": [str(p.resolve()) for p in args.tensors],
               "labels": str(args.labels.resolve()) if args.labels else None,
               "catalogue": str(args.catalogue.resolve()) if args.catalogue else None}
-    command = "hunt-clusters " + shlex.join(sys.argv[1:]) if sys.argv and "hunt-clusters" in sys.argv[0] else None
+    command = "hunt-clusters " + shlex.join(args.argv)
     metrics = train_comparison(exp, config, out, progress=args.progress, command=command, inputs=inputs,
                                overwrite=args.force)
     print(format_table(metrics))

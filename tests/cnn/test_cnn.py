@@ -136,6 +136,7 @@ def test_run_folder_and_a_saved_model_predicts_the_same(toy: dict[str, Path], tm
 
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["seeds"] == [0, 1] and cfg["config"]["input_size"] == SIZE and "tensorflow" in cfg["versions"]
+    assert cfg["command"].startswith("hunt-clusters -q train-on-votes ") and "--runs 2" in cfg["command"]
     # a model loaded from disk predicts what the run recorded for it
     tensors = load_tensors([toy["tensors"]])
     model = keras.models.load_model(out / "votes-dirichlet" / "run_01.keras", compile=False)
