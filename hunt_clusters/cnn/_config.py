@@ -66,7 +66,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     patience: int = 6
     val_fraction: float = 0.15
-    input_size: int = 64
+    input_size: int = 32
     seed: int = 0
     filters: tuple[int, ...] = (16, 32, 64, 64)
     dropout: float = 0.3
