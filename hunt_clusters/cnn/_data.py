@@ -125,6 +125,7 @@ def load_tensors(sources: Sequence[str | Path], *, progress: bool = False) -> Te
         A missing or unreadable source, shapes that differ between sources, NaN or infinite values.
     """
     xs, ids, cats, names = [], [], [], []
+    n_dup = 0
     for src in sources:
         p = Path(src)
         if p.is_dir() and (p / "tensors.npz").exists():
@@ -146,18 +147,20 @@ def load_tensors(sources: Sequence[str | Path], *, progress: bool = False) -> Te
         if bad.any():
             raise InputError(f"{p}: {int(bad.sum())} tensor(s) hold NaN or infinite values, e.g. candidate "
                              f"{str(i[np.flatnonzero(bad)[0]])!r}; re-render them")
+        new = ~np.isin(i, np.concatenate(ids)) if ids else np.ones(len(i), dtype=bool)
+        new &= ~pd.Index(i).duplicated()
+        if not new.all():  # a candidate in more than one source keeps its first tensor
+            n_dup += int((~new).sum())
+            x, i = x[new], i[new]
         xs.append(x)
         ids.append(i)
         names.append(str(p))
     if not xs:
         raise InputError("no tensor source given")
+    if n_dup:
+        log.info("%d candidates appear in more than one tensor source; the first tensor is kept", n_dup)
     x = np.concatenate(xs) if len(xs) > 1 else xs[0]
     cid = np.concatenate(ids) if len(ids) > 1 else ids[0]
-    first = ~pd.Index(cid).duplicated()
-    if not first.all():
-        log.info("%d candidates appear in more than one tensor source; the first tensor is kept",
-                 int((~first).sum()))
-        x, cid = x[first], cid[first]
     catalogue = pd.concat(cats, ignore_index=True).drop_duplicates("candidate_id") if cats else None
     return TensorSet(x, cid, tuple(names), catalogue)
 
