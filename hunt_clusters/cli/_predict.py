@@ -42,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.run_dir}: not a train-on-votes run folder (not a folder)")
     from ..cnn import load_tensors, predict, read_run
 
-    read_run(args.run_dir)
+    names = [m["name"] for m in read_run(args.run_dir)["models"]]
+    if args.model is not None and args.model not in names:  # before reading any tensor
+        raise InputError(f"{args.run_dir}: no model {args.model!r}; it holds {', '.join(names)}")
     tensors = load_tensors(args.tensors, progress=args.progress)
     t0 = time.perf_counter()
     with client_for(args.scheduler) as client:

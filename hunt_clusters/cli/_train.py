@@ -154,8 +154,9 @@ def run(args: argparse.Namespace) -> int:
               "labels": str(args.labels.resolve()) if args.labels else None,
               "catalogue": str(args.catalogue.resolve()) if args.catalogue else None}
     command = "hunt-clusters " + shlex.join(args.argv)
+    # an existing empty folder is taken as it is; a non-empty one only with --force (checked above)
     metrics = train_comparison(exp, config, out, progress=args.progress, command=command, inputs=inputs,
-                               overwrite=args.force)
+                               overwrite=args.force or out.exists())
     print(format_table(metrics))
     print(f"wrote {out}/ (metrics.json, predictions.csv, ensemble.csv, history.csv, models); "
           f"next: hunt-clusters report {out} --out {out}/report")

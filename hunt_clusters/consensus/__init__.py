@@ -5,6 +5,7 @@ from ._dawid_skene import DawidSkene
 from ._experts import (
     BINARY_CLASSES,
     DEFAULT_VOTE_BINS,
+    cohen_kappa,
     compare_with_experts,
     expert_classes_from_votes,
     format_comparison,
@@ -27,6 +28,7 @@ __all__ = [
     "MajorityVote",
     "agent_information",
     "as_expert_series",
+    "cohen_kappa",
     "compare_with_experts",
     "encode_votes",
     "expert_classes_from_votes",

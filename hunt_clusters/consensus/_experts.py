@@ -22,11 +22,17 @@ DEFAULT_VOTE_BINS: tuple[int, ...] = (1, 3, 5, 10, 15, 20, 30, 50)
 BINARY_CLASSES: tuple[str, str] = ("cluster", "non-cluster")
 
 
-def _kappa(cm: list[list[int]]) -> float | None:
+def cohen_kappa(cm: Sequence[Sequence[int]]) -> float | None:
     """Cohen's kappa ``(p_o - p_e) / (1 - p_e)`` of a confusion matrix, or None where it is undefined
-    (no pair, or chance agreement of 1)."""
+    (no pair, or chance agreement of 1).
+
+    Examples
+    --------
+    >>> round(cohen_kappa([[4, 1], [2, 3]]), 4)
+    0.4
+    """
     m = np.asarray(cm, dtype=np.float64)
-    n = m.sum()
+    n = float(m.sum())
     if n == 0:
         return None
     p_e = float((m.sum(axis=0) * m.sum(axis=1)).sum() / n**2)
@@ -176,11 +182,11 @@ def compare_with_experts(
         "classes": list(classes),
         "confusion": confusion,
         "accuracy": _accuracy(truth, pred),
-        "kappa": _kappa(confusion),
+        "kappa": cohen_kappa(confusion),
         "binary_classes": list(BINARY_CLASSES),
         "binary_confusion": binary_confusion,
         "binary_accuracy": _accuracy(truth_b, pred_b),
-        "binary_kappa": _kappa(binary_confusion),
+        "binary_kappa": cohen_kappa(binary_confusion),
         "by_n_votes": _by_n_votes(both, truth, pred, truth_b, pred_b, vote_bins),
     }
     return result

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import CLASSES, CLUSTER_CLASSES
+from ..consensus._experts import cohen_kappa  # the project's one kappa (report re-exports it)
 
 #: Order of the models in tables and figures (others follow alphabetically).
 MODEL_ORDER: tuple[str, ...] = ("votes-hard", "votes-soft", "votes-dirichlet", "expert-hard", "truth-hard")
@@ -35,24 +36,6 @@ def is_cluster(values: pd.Series) -> pd.Series:
     out[v.isin(CLUSTER_CLASSES) | (v == "cluster")] = 1.0
     out[v.isin(set(CLASSES) - set(CLUSTER_CLASSES)) | (v == "non-cluster")] = 0.0
     return out
-
-
-def cohen_kappa(cm: Sequence[Sequence[int]]) -> float | None:
-    """Cohen's kappa of a confusion matrix; None where undefined (empty, or chance agreement 1).
-
-    Examples
-    --------
-    >>> round(cohen_kappa([[4, 1], [2, 3]]), 4)
-    0.4
-    """
-    m = np.asarray(cm, dtype=np.float64)
-    n = float(m.sum())
-    if n == 0:
-        return None
-    p_e = float((m.sum(axis=0) * m.sum(axis=1)).sum()) / n**2
-    if math.isclose(p_e, 1.0):
-        return None
-    return (float(np.trace(m)) / n - p_e) / (1.0 - p_e)
 
 
 def binary_comparison(truth: np.ndarray, call: np.ndarray) -> dict[str, Any]:

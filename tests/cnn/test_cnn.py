@@ -155,6 +155,7 @@ def test_run_folder_and_a_saved_model_predicts_the_same(toy: dict[str, Path], tm
     assert main(["-q", "predict", str(out), str(toy["tensors"]), "--out", str(csv)]) == 0
     got = pd.read_csv(csv)
     assert list(got.columns[:3]) == ["candidate_id", "p_cluster", "p_cluster_std"] and len(got) == 120
+    assert main(["-q", "predict", str(out), str(toy["tensors"]), "--model", "nope", "--out", str(csv)]) == 1
 
 
 def test_kosiba2020_layout(tmp_path: Path) -> None:
@@ -176,6 +177,7 @@ def test_kosiba2020_layout(tmp_path: Path) -> None:
     for name, r in rows.items():
         pd.DataFrame(r, columns=["image_id", "class"]).to_csv(folder / f"{name}.csv", index=False)
     out = tmp_path / "run"
+    out.mkdir()  # an existing empty folder is a fine --out
     assert main(["-q", "train-on-votes", str(folder), "--label-source", "expert", "--holdout", "spec",
                  "--input-size", str(SIZE), "--runs", "1", "--epochs", "2", "--out", str(out)]) == 0
     m = json.loads((out / "metrics.json").read_text())
