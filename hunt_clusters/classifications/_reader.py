@@ -18,22 +18,25 @@ from pandas.api.types import union_categoricals
 
 from .._errors import InputError
 from ..workflow import WorkflowDefinition
+from ._blocks import (
+    _ANN_SIMPLE,
+    _DATE_FORMAT,
+    EXPORT_COLUMNS,
+    REQUIRED_COLUMNS,
+    Prefetch,
+    _task_value_regex,
+    arrow_work,
+    read_columns,
+    record_batches,
+)
+from ._blocks import BadRow as _BadRow
+from ._blocks import BadRowsNeedSerial as _BadRowsNeedSerial
+from ._blocks import read_header as _header
 from ._mapping import AnswerMapper, VersionLabels
 from ._versions import VersionRange, parse_version
 
 log = logging.getLogger(__name__)
 
-#: The 14 columns of a Zooniverse classification export, in the order Zooniverse writes them.
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "classification_id", "user_name", "user_id", "user_ip", "workflow_id", "workflow_name",
-    "workflow_version", "created_at", "gold_standard", "expert", "metadata", "annotations",
-    "subject_data", "subject_ids",
-)  # fmt: skip
-#: Columns without which no vote can be made.
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "classification_id", "user_name", "workflow_id", "workflow_version", "created_at",
-    "annotations", "subject_data", "subject_ids",
-)  # fmt: skip
 #: Columns of the votes table, in order (``docs/formats.md``).
 VOTE_COLUMNS: tuple[str, ...] = (
     "classification_id", "subject_id", "candidate_id", "user", "user_id", "workflow_id",
@@ -70,12 +73,8 @@ FILTER_REASONS: dict[str, str] = {
 
 Duplicates = Literal["first", "last", "all"]
 _ANON = "not-logged-in"
-_DATE_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
-_SEEN = r'"seen_before"\s*:\s*true'
 #: The ``absent`` codes of a classification row: gives votes, task absent, nothing chosen.
 _ABSENT = pd.Index(["", "task_absent", "empty_answer"], dtype=object)
-#: The first key of ``subject_data`` (Zooniverse writes ``{"<subject id>": {...metadata}}``).
-_FIRST_KEY = r'^\{\s*"(?P<k>[^"\\]*)"\s*:'
 #: Exports at least this big get a progress bar (``progress=True``): about 300,000 classifications.
 _BAR_MIN_BYTES = 256 << 20
 _TRUNCATED = ("the file does not end with a newline: it is likely truncated (an interrupted download?); "
@@ -291,23 +290,6 @@ def read_ledger(path: str | Path) -> dict[int, str]:
 
 
 # ------------------------------------------------------------------------------------------------
-def _header(path: Path) -> list[str]:
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            row = next(csv.reader(f), None)
-    except FileNotFoundError:
-        raise InputError(f"{path}: export not found") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a UTF-8 CSV file") from None
-    if not row:
-        raise InputError(f"{path}: empty file; expected a Zooniverse classification export")
-    missing = [c for c in REQUIRED_COLUMNS if c not in row]
-    if missing:
-        raise InputError(
-            f"{path}: missing column(s) {', '.join(missing)}; a Zooniverse classification export has "
-            f"{', '.join(EXPORT_COLUMNS)}"
-        )
-    return row
 
 
 def _dictionary(arr: Any) -> tuple[np.ndarray, list[Any]]:
@@ -451,28 +433,6 @@ def _question_values(value: Any) -> list[Any] | None:
     return None
 
 
-# fast paths: RE2 regular expressions run by pyarrow over whole batches ---------------------------
-_STR = r'"(?:[^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
-_SCALAR = rf"(?:{_STR}|null|-?\d+)"
-_VALUE = rf"(?:{_SCALAR}|\[\s*(?:{_SCALAR}(?:\s*,\s*{_SCALAR})*)?\s*\])"
-_LABEL = rf'(?:\s*,\s*"task_label"\s*:\s*(?:{_STR}|null)\s*)?'
-_OBJ = rf'\{{\s*"task"\s*:\s*{_STR}\s*{_LABEL},\s*"value"\s*:\s*{_VALUE}\s*\}}'
-#: Annotations that are valid JSON made only of question answers ``{"task", "task_label", "value"}``.
-_ANN_SIMPLE = rf"^\s*\[\s*(?:{_OBJ}(?:\s*,\s*{_OBJ})*)?\s*\]\s*$"
-
-
-def _task_value_regex(task: str) -> str:
-    return rf'"task"\s*:\s*"{re.escape(task)}"\s*{_LABEL},\s*"value"\s*:\s*(?P<v>{_VALUE})'
-
-
-def _one_regex(task: str) -> str:
-    return rf'^\[\{{"task":"{re.escape(task)}"(?:,"task_label":(?:{_STR}|null))?,"value":{_VALUE}\}}\]$'
-
-
-def _key_regex(key: str) -> str:
-    return rf'"{re.escape(key)}"\s*:\s*(?:(?P<s>{_STR})|(?P<n>-?\d+))'
-
-
 def _objects(arr: Any) -> np.ndarray:
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
 
@@ -496,76 +456,22 @@ def _floats(arr: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(np.float64)[codes]
 
 
-def _times(arr: Any) -> np.ndarray:
-    """``created_at`` as naive UTC datetime64[ns]; NaT where it does not parse."""
+def _times(arr: Any, parsed: Any = None) -> np.ndarray:
+    """``created_at`` as naive UTC datetime64[ns]; NaT where it does not parse (``parsed``: the
+    ``strptime`` of the Zooniverse format, done already by `arrow_work`)."""
     import pyarrow.compute as pc
 
-    out = pc.strptime(arr, format=_DATE_FORMAT, unit="ns", error_is_null=True).to_numpy(zero_copy_only=False)
-    out = np.asarray(out, dtype="datetime64[ns]")
+    if parsed is None:
+        parsed = pc.strptime(arr, format=_DATE_FORMAT, unit="ns", error_is_null=True)
+    out = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+    if not out.flags.writeable:
+        out = out.copy()
     bad = np.isnat(out)
     if bad.any():  # other spellings (ISO 8601) before giving up
         raw = pd.Series(_objects(arr)[bad])
         alt = pd.to_datetime(raw, format="ISO8601", errors="coerce", utc=True)
         out[bad] = alt.dt.tz_localize(None).to_numpy()
     return out
-
-
-class _BadRowsNeedSerial(Exception):
-    """A threaded read met a row with the wrong number of fields: read again in one thread.
-
-    pyarrow tells the row number of a bad row only when it parses in one thread; the threaded read
-    (the fast, common case) stops at the first bad row and the file is read again serially.
-    """
-
-
-@dataclass(frozen=True)
-class _BadRow:
-    """A row skipped by the CSV parser: its 1-based data row, field counts and text."""
-
-    row: int
-    expected: int
-    actual: int
-    text: str
-
-
-def _batches(path: Path, columns: list[str], block_bytes: int, bad_rows: list[_BadRow], *,
-             threads: bool = True) -> Any:
-    """Record batches of the export; rows with the wrong number of fields go to ``bad_rows``.
-
-    With ``threads`` the first such row raises `_BadRowsNeedSerial` (its number is unknown there).
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pv
-
-    def on_bad_row(row: Any) -> str:
-        if threads or row.number is None:
-            bad_rows.append(_BadRow(-1, row.expected_columns, row.actual_columns, row.text))
-            return "error"
-        # pyarrow counts rows from 1 with the header
-        bad_rows.append(_BadRow(int(row.number) - 1, row.expected_columns, row.actual_columns, row.text))
-        return "skip"
-
-    try:
-        reader = pv.open_csv(
-            path,
-            read_options=pv.ReadOptions(block_size=block_bytes, use_threads=threads),
-            parse_options=pv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
-            convert_options=pv.ConvertOptions(
-                column_types={c: pa.string() for c in columns},
-                include_columns=columns,
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        for batch in reader:
-            yield batch
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        if bad_rows and bad_rows[-1].row < 0:
-            if threads:
-                raise _BadRowsNeedSerial() from None
-            raise InputError(f"{path}: a row with {bad_rows[-1].actual} fields where the header has "
-                             f"{bad_rows[-1].expected}, at an unknown row") from None  # pragma: no cover
-        raise InputError(f"{path}: not a valid CSV export ({str(exc).strip()[:300]})") from None
 
 
 def _with_last(items: Any) -> Any:
@@ -617,6 +523,7 @@ def read_export(
     workflow: WorkflowDefinition | None = None,
     version_labels: VersionLabels | None = None,
     progress: bool = False,
+    prefetch: Prefetch | None = None,
 ) -> ExportVotes:
     """Read a Zooniverse classification export into volunteer votes, expert votes and rejects.
 
@@ -643,6 +550,9 @@ def read_export(
     progress : bool
         Show a progress bar, for exports of 256 MiB or more (about 300,000 classifications, seconds
         to read; smaller ones are read before a bar would tell anything, and tqdm is not imported).
+    prefetch : Prefetch, optional
+        The same file's read started earlier by `prefetch_export` (``hunt-clusters aggregate`` starts
+        it before importing pandas): its blocks are used instead of a second read.
 
     Returns
     -------
@@ -669,7 +579,7 @@ def read_export(
     """
     try:
         return _read_export(path, options, workflow=workflow, version_labels=version_labels, progress=progress,
-                            threads=True)
+                            threads=True, prefetch=prefetch)
     except _BadRowsNeedSerial:  # rows with the wrong number of fields: numbered in a serial read
         log.debug("%s: rows with the wrong number of fields; reading again in one thread", path)
         return _read_export(path, options, workflow=workflow, version_labels=version_labels, progress=progress,
@@ -684,6 +594,7 @@ def _read_export(
     version_labels: VersionLabels | None,
     progress: bool,
     threads: bool,
+    prefetch: Prefetch | None = None,
 ) -> ExportVotes:
     """`read_export` proper; ``threads=False`` reads in one thread (rows with the wrong field count)."""
     import pyarrow.compute as pc
@@ -695,7 +606,7 @@ def _read_export(
     if not ends_with_newline:
         log.warning("%s: %s", path, _TRUNCATED)
     bad_rows: list[_BadRow] = []
-    columns = [c for c in EXPORT_COLUMNS if c in header and c not in ("user_ip", "workflow_name")]
+    columns = read_columns(header)
     mapper = AnswerMapper(workflow, version_labels)
     task = opts.task
     key = opts.candidate_key
@@ -719,8 +630,16 @@ def _read_export(
 
         bar = tqdm(desc=f"reading {path.name}", unit=" rows", unit_scale=True)
     try:
-        batches = (b for b in _batches(path, columns, opts.block_mb << 20, bad_rows, threads=threads) if b.num_rows)
-        for batch, is_last in _with_last(batches):
+        # each block with its pyarrow-only work (regular expressions, dates): done ahead in the
+        # prefetch thread when there is one, here otherwise
+        if threads and prefetch is not None and prefetch.matches(path, opts.block_mb << 20, task, key):
+            bad_rows = prefetch.bad_rows
+            blocks: Any = (bw for bw in prefetch.batches() if bw[0].num_rows)
+        else:
+            blocks = ((b, arrow_work(b, task, key))
+                      for b in record_batches(path, columns, opts.block_mb << 20, bad_rows, threads=threads)
+                      if b.num_rows)
+        for (batch, work), is_last in _with_last(blocks):
             n = batch.num_rows
             col = {c: batch.column(c) for c in columns}
             start = rows_in
@@ -783,22 +702,16 @@ def _read_export(
             # -- scalar columns ------------------------------------------------------------------
             cid, ok = _ints(col["classification_id"])
             reject(~ok, "bad_classification_id", lambda: _objects(col["classification_id"]))
-            created_ns = _times(col["created_at"])
+            created_ns = _times(col["created_at"], work["created"])
             reject(np.isnat(created_ns), "bad_created_at", lambda: _objects(col["created_at"]))
             sid_int, ok = _ints(col["subject_ids"])
             reject(~ok, "bad_subject_ids", lambda: _objects(col["subject_ids"]))
             if "metadata" in col:
                 meta = col["metadata"]
-                shape_ok = pc.or_(
-                    pc.and_(pc.starts_with(meta, "{"), pc.ends_with(meta, "}")), pc.equal(meta, "")
-                ).to_numpy(zero_copy_only=False)
+                shape_ok = work["meta_shape"].to_numpy(zero_copy_only=False)
                 if not shape_ok.all():
                     reject(~shape_ok, "bad_json_metadata", lambda: _objects(pc.utf8_slice_codeunits(meta, 0, 60)))
-                # the literal first (RE2 skips ahead to an 's' faster than to a '"'), the pattern on its hits
-                seen = pc.match_substring_regex(meta, "seen_before").to_numpy(zero_copy_only=False)
-                if seen.any():
-                    hits = np.flatnonzero(seen)
-                    seen[hits] = pc.match_substring_regex(meta.take(hits), _SEEN).to_numpy(zero_copy_only=False)
+                seen = work["seen"].to_numpy(zero_copy_only=False).copy()
             else:
                 seen = np.zeros(n, bool)
             if opts.drop_seen_before:
@@ -809,14 +722,12 @@ def _read_export(
 
             # -- subject_data: shape and candidate id --------------------------------------------
             sdata = col["subject_data"]
-            sd_ok = pc.and_(pc.starts_with(sdata, "{"), pc.ends_with(sdata, "}")).to_numpy(zero_copy_only=False)
+            sd_ok = work["sd_shape"].to_numpy(zero_copy_only=False)
             if not sd_ok.all():
                 reject(~sd_ok, "bad_json_subject_data", lambda: _objects(pc.utf8_slice_codeunits(sdata, 0, 60)))
             # subject_data is keyed by the subject id: a row whose subject_ids is not its key was cut
             # or edited (31200031 cut to 31200 would be a phantom subject)
-            first_key = pc.extract_regex(sdata, _FIRST_KEY)
-            same = pc.and_(pc.is_valid(first_key), pc.equal(first_key.field("k"), col["subject_ids"]))
-            same = pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+            same = work["sd_first_key"].to_numpy(zero_copy_only=False)
             sids = col["subject_ids"]
             for i in np.flatnonzero(~same & (reason == None)).tolist():  # noqa: E711 - rare: parse it
                 text = sdata[i].as_py()
@@ -833,7 +744,7 @@ def _read_export(
             if ledger is not None:
                 cand[:] = [ledger.get(s) for s in sid_int.tolist()]
             if key is not None:
-                ex = pc.extract_regex(sdata, _key_regex(key))
+                ex = work["cand"]
                 matched = pc.is_valid(ex).to_numpy(zero_copy_only=False)
                 need = matched & pd.isna(cand) if ledger is not None else matched
                 if need.any():
@@ -858,12 +769,16 @@ def _read_export(
             if task_re is not None:
                 # (a) the usual case: one compact annotation, the task's: the value is what follows
                 #     the last '"value":', less the closing '}]'
-                one = pc.match_substring_regex(ann, _one_regex(task)).to_numpy(zero_copy_only=False) & alive
+                # (arrow_work matched the rows and cut out their values)
+                one_all = work["one"].to_numpy(zero_copy_only=False)
+                one = one_all & alive
                 if one.any():
-                    i1 = np.flatnonzero(one)
-                    sub1 = ann if len(i1) == n else ann.take(i1)
-                    tail = pc.list_element(pc.split_pattern(sub1, '"value":', max_splits=1, reverse=True), 1)
-                    _decode_values(pc.utf8_slice_codeunits(tail, 0, -2), i1, answer_lists, row_list, loads)
+                    i1 = np.flatnonzero(one_all)
+                    tail = work["tail"]
+                    keep1 = alive[i1]
+                    if not keep1.all():
+                        i1, tail = i1[keep1], tail.filter(keep1)
+                    _decode_values(tail, i1, answer_lists, row_list, loads)
                 # (b) several question annotations (valid JSON by the grammar): pick the task's
                 rest = alive & ~one
                 simple = np.zeros(n, bool)

@@ -146,8 +146,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_main() -> None:  # pragma: no cover - thin wrapper used by the console script
-    """Entry point of the ``hunt-clusters`` console script."""
-    sys.exit(main())
+    """Entry point of the ``hunt-clusters`` console script.
+
+    Once the command has returned, every output file is closed and the exit status known; what is
+    left is the interpreter's teardown, which frees pandas, pyarrow and the rest module by module:
+    0.15-0.2 s, a sixth of ``aggregate`` on a 100,000-row export. The exit handlers still run
+    (logging flushes, multiprocessing joins its children, temporary files go), then the streams are
+    flushed and the process ends without the teardown. An exception still exits the normal way.
+    """
+    import atexit
+    import os
+
+    code = main()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more to say
+            pass
+    os._exit(code)
 
 
 __all__ = ["COMMANDS", "build_parser", "console_main", "main"]

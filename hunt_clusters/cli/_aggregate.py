@@ -121,6 +121,24 @@ def _read_experts(path: Path) -> pd.Series:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..workflow import load_workflow
+
+    check_output_dir(args.out, "--out")  # before the export is read, not after
+    workflow = None if args.no_classes else load_workflow(args.workflow_file)
+    task = args.task or (workflow.task if workflow is not None else "T0")
+    key = None if args.candidate_key.strip().lower() in ("", "none") else args.candidate_key
+    if args.partitions is not None or args.scheduler is not None:
+        return _run(args, workflow, task, key, None)
+    # the embedded read: pyarrow starts parsing the export (and running its regular expressions) in
+    # a background thread now, while pandas and the rest are imported: a third of the command's time
+    # on a 100,000-row export
+    from ..classifications._blocks import prefetch_export
+
+    with prefetch_export(args.export, args.block_mb, task, key) as prefetch:
+        return _run(args, workflow, task, key, prefetch)
+
+
+def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, prefetch: Any) -> int:
     from ..classifications import (
         ReadOptions,
         VersionRange,
@@ -129,13 +147,8 @@ def run(args: argparse.Namespace) -> int:
         read_workflows_export,
         write_votes,
     )
-    from ..workflow import load_workflow
 
-    check_output_dir(args.out, "--out")  # before the export is read, not after
     versions = VersionRange.from_options(args.version, args.min_version, args.max_version)
-    workflow = None if args.no_classes else load_workflow(args.workflow_file)
-    task = args.task or (workflow.task if workflow is not None else "T0")
-    key = None if args.candidate_key.strip().lower() in ("", "none") else args.candidate_key
     options = ReadOptions(
         workflow_id=args.workflow if args.workflow is not None else (workflow.workflow_id if workflow else None),
         versions=versions,
@@ -149,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     labels_by_version = read_workflows_export(args.workflows_export, task) if args.workflows_export else None
     if args.partitions is None and args.scheduler is None:
         result: Any = read_export(args.export, options, workflow=workflow, version_labels=labels_by_version,
-                                  progress=args.progress)
+                                  progress=args.progress, prefetch=prefetch)
         files = write_votes(result, args.out, votes_format=args.votes_format)
         votes = result.votes
     else:
