@@ -28,6 +28,7 @@ import os
 import shutil
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,8 +281,18 @@ class _Appender:
         self.schema: Any = None
         self.csv_header = False
         self.first_empty: str | None = None
+        #: the row groups of each partition added: ``groups[i] = (first, stop)``
+        self.groups: list[tuple[int, int]] = []
+        self._n_groups = 0
 
     def add(self, part_file: str) -> None:
+        start = self._n_groups
+        try:
+            self._add(part_file)
+        finally:
+            self.groups.append((start, self._n_groups))
+
+    def _add(self, part_file: str) -> None:
         if self.format == "csv":
             with open(part_file, "rb") as src, open(self.tmp, "ab" if self.csv_header else "wb") as dst:
                 if self.csv_header:
@@ -305,7 +316,8 @@ class _Appender:
                           if pa.types.is_dictionary(fl.type) else fl for fl in t.schema]
                 self.schema = pa.schema(fields, metadata=t.schema.metadata)
                 self.writer = pq.ParquetWriter(self.tmp, self.schema)
-            self.writer.write_table(t.cast(self.schema))
+            self.writer.write_table(t.cast(self.schema), row_group_size=max(1, t.num_rows))
+            self._n_groups += 1
 
     def close(self) -> None:
         if self.format == "parquet":
@@ -326,15 +338,34 @@ class StreamedExport:
     rejects: pd.DataFrame
     files: dict[str, Path]
     n_parts: int
+    #: The row groups of ``votes.parquet`` holding each partition's votes (``(first, stop)``).
+    vote_groups: tuple[tuple[int, int], ...] = ()
 
     def raise_if_rejected(self, limit: int = 3) -> None:
         """Raise `InputError` naming the first rejected rows (``--strict``)."""
         ExportVotes(pd.DataFrame(), pd.DataFrame(), self.rejects, self.summary).raise_if_rejected(limit)
 
-    def load_votes(self) -> pd.DataFrame:
-        """The volunteer votes table (read back from ``votes.parquet`` / ``votes.csv``)."""
+    def load_votes(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The volunteer votes table (read back from ``votes.parquet`` / ``votes.csv``; ``columns``: only these)."""
         f = self.files["votes"]
-        return pd.read_parquet(f) if f.suffix == ".parquet" else pd.read_csv(f)
+        return pd.read_parquet(f, columns=columns) if f.suffix == ".parquet" else pd.read_csv(f, usecols=columns)
+
+    def iter_votes(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The votes table one partition at a time (every subject's votes in one of them).
+
+        Read from the partition's row groups of ``votes.parquet``, so memory holds one partition;
+        a ``votes.csv`` is read whole, as one part.
+        """
+        f = self.files["votes"]
+        if f.suffix != ".parquet" or not self.vote_groups:
+            yield self.load_votes(columns)
+            return
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(f)
+        for first, stop in self.vote_groups:
+            if stop > first:
+                yield pf.read_row_groups(range(first, stop), columns=columns).to_pandas()
 
 
 #: The order the embedded reader meets the filter reasons in (the summary lists ties in this order).
@@ -483,6 +514,8 @@ def stream_export(
             for r in results:
                 app.add(getattr(r, attr))
             app.close()
+            if name == "votes":
+                groups = tuple(app.groups)
         for df, f in ((rj, files["rejects"]),
                       (pd.DataFrame(summary.unmapped, columns=["workflow_version", "answer", "votes"]),
                        files["unmapped_answers"])):
@@ -493,7 +526,7 @@ def stream_export(
         shutil.rmtree(work, ignore_errors=True)
     if not summary.balanced:  # pragma: no cover - a bug, not a user error
         raise RuntimeError(f"row accounting does not balance: {summary}")
-    return StreamedExport(summary, rj, files, n_parts)
+    return StreamedExport(summary, rj, files, n_parts, groups if votes_format == "parquet" else ())
 
 
 def _check_selection(path: Path, opts: ReadOptions, summary: ReadSummary, n_sel: int) -> None:

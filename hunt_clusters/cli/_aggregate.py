@@ -172,7 +172,7 @@ def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, pr
             result = stream_export(args.export, args.out, options, workflow=workflow, version_labels=labels_by_version,
                                    n_parts=args.partitions, client=client, votes_format=args.votes_format)
         files = result.files
-        votes = result.load_votes() if result.summary.n_with_class else None
+        votes = result  # read back from votes.parquet by _consensus: partition by partition for majority
     print(result.summary.format())
     if len(result.rejects):
         first = result.rejects.head(5)
@@ -193,16 +193,37 @@ def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, pr
     return 0
 
 
-def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series | None,
+#: The columns of the votes table the consensus methods read.
+_CONSENSUS_COLUMNS = ["subject_id", "candidate_id", "user", "class", "created_at", "expert"]
+
+
+def _consensus(args: argparse.Namespace, votes: Any, experts: pd.Series | None,
                metrics: dict[str, Any]) -> None:
+    """Fit the --method(s) on ``votes``: a DataFrame (the embedded read) or a `StreamedExport`
+    (``--partitions`` / ``--scheduler``), whose votes are read back from ``votes.parquet``: one
+    partition at a time for majority alone (memory flat in the export's size), the consensus
+    columns of the whole table for the methods that iterate over every vote."""
     import pandas as pd
 
     from ..consensus import METHODS, compare_with_experts, format_comparison, make_estimator
 
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
-    votes = votes.copy(deep=False)
-    votes.attrs["source"] = str(args.out / f"votes.{args.votes_format}")
-    gold = _gold_split(args, votes, experts, metrics)
+    source = str(args.out / f"votes.{args.votes_format}")
+    streamed = None
+    if not isinstance(votes, pd.DataFrame):
+        streamed = votes
+        if methods == ("majority",):
+            est = make_estimator("majority").fit_partitions(
+                _with_source(part, source) for part in streamed.iter_votes(_CONSENSUS_COLUMNS))
+            fitted = {"majority": est}
+            voted = est.labels_["candidate_id"]
+        else:
+            votes = streamed.load_votes(_CONSENSUS_COLUMNS)
+    if isinstance(votes, pd.DataFrame):
+        votes = _with_source(votes, source)
+        fitted = {}
+        voted = votes["candidate_id"]
+    gold = _gold_split(args, voted, experts, metrics)
     gold_methods = {m.strip() for m in args.gold_methods.split(",") if m.strip()}
     unknown = gold_methods - set(METHODS)
     if unknown:
@@ -211,7 +232,7 @@ def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series
     labels, volunteers = [], []
     for name in methods:
         use_gold = gold is not None and name in gold_methods and name != "majority"
-        est = make_estimator(name).fit(votes, gold=gold if use_gold else None)
+        est = fitted[name] if name in fitted else make_estimator(name).fit(votes, gold=gold if use_gold else None)
         labels.append(est.labels_)
         vol = est.volunteers_.copy()
         vol.insert(0, "method", est.method)
@@ -232,7 +253,14 @@ def _consensus(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series
     pd.concat(volunteers, ignore_index=True).to_csv(args.out / "volunteers.csv", index=False)
 
 
-def _gold_split(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Series | None,
+def _with_source(votes: pd.DataFrame, source: str) -> pd.DataFrame:
+    """``votes`` named ``source`` in error messages (a shallow copy)."""
+    votes = votes.copy(deep=False)
+    votes.attrs["source"] = source
+    return votes
+
+
+def _gold_split(args: argparse.Namespace, voted: pd.Series, experts: pd.Series | None,
                 metrics: dict[str, Any]) -> pd.Series | None:
     """Split the expert-classified candidates that have votes into gold and held-out subjects.
 
@@ -247,7 +275,7 @@ def _gold_split(args: argparse.Namespace, votes: pd.DataFrame, experts: pd.Serie
     import numpy as np
     import pandas as pd
 
-    voted = pd.Index(votes["candidate_id"].dropna().astype(str).unique())
+    voted = pd.Index(voted.dropna().astype(str).unique())  # the candidates with votes
     pool = experts[experts.index.isin(voted)].sort_index()
     if len(pool) < 2:
         return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,75 @@ class MajorityVote(ConsensusEstimator):
             "skill": n_agree / np.maximum(n_user, 1),
             "n_agree": n_agree.astype(np.int64),
         }))
+
+    def fit_partitions(self, parts: Iterable[pd.DataFrame]) -> MajorityVote:
+        """Fit on a votes table given in parts that split it by subject, one part in memory at a time.
+
+        Every subject's votes must lie in one part (``aggregate --partitions`` sends each record
+        to the partition of its subject): the plurality, its tie-break and the fractions are per
+        subject, and a volunteer's ``n_agree`` and ``n_classifications`` add up over the parts, so
+        `labels_`, `volunteers_`, `probas_` and `counts_` are those of `fit` on the whole table
+        (subjects in ``subject_id`` order, volunteers by name), while memory holds one part and the
+        per-subject and per-volunteer results, not every vote.
+
+        Parameters
+        ----------
+        parts : iterable of pandas.DataFrame
+            Votes tables (as for `fit`), disjoint in ``subject_id``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            A subject has votes in two parts.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> votes = pd.DataFrame({"subject_id": [1, 1, 2, 2, 2], "user": ["a", "b", "a", "b", "c"],
+        ...                       "class": ["low-z", "low-z", "point", "hi-z", "point"]})
+        >>> parts = [votes[votes["subject_id"] == s] for s in (2, 1)]
+        >>> whole, split = MajorityVote().fit(votes), MajorityVote().fit_partitions(parts)
+        >>> split.labels_.equals(whole.labels_), split.volunteers_.equals(whole.volunteers_)
+        (True, True)
+        """
+        labels, probas, vols = [], [], []
+        counts: Counter[str] = Counter()
+        first: pd.DataFrame | None = None
+        for part in parts:
+            if first is None:
+                first = part.iloc[:0]
+            if not len(part):
+                continue
+            est = type(self)(tie_break=self.tie_break, classes=self.classes, cluster_classes=self.cluster_classes,
+                             include_experts=self.include_experts).fit(part)
+            labels.append(est.labels_)
+            probas.append(est.probas_)
+            vols.append(est.volunteers_[["user", "n_classifications", "n_agree"]])
+            keys = list(est.counts_)
+            counts.update(est.counts_)
+        if not labels:  # no vote at all: what fit gives on the empty table
+            return self.fit(first if first is not None else pd.DataFrame(columns=["subject_id", "user", "class"]))
+        lab = pd.concat(labels, ignore_index=True)
+        if lab["subject_id"].duplicated().any():
+            dup = lab.loc[lab["subject_id"].duplicated(), "subject_id"].iloc[0]
+            raise ValueError(f"subject {dup} has votes in two parts: the parts must split the votes by subject")
+        order = np.argsort(lab["subject_id"].to_numpy(), kind="stable")
+        self.labels_ = lab.iloc[order].reset_index(drop=True)
+        self.probas_ = pd.concat(probas).iloc[order]
+        vol = pd.concat(vols, ignore_index=True).groupby("user", sort=True)[["n_classifications", "n_agree"]].sum()
+        n, n_agree = vol["n_classifications"].to_numpy(np.int64), vol["n_agree"].to_numpy(np.int64)
+        self.skills_ = pd.DataFrame({"skill": n_agree / np.maximum(n, 1), "n_agree": n_agree},
+                                    index=pd.Index(vol.index.astype(str).to_numpy(dtype=object), name="user"))
+        out = self.skills_.reset_index()
+        out.insert(1, "n_classifications", n)
+        self.volunteers_ = out
+        counts["users"] = len(out)
+        self.counts_ = {k: int(counts[k]) for k in keys}
+        return self
 
 
 __all__ = ["MajorityVote"]

@@ -154,3 +154,53 @@ def test_the_command_on_local_2_writes_the_embedded_files(tmp_path: Path, capsys
         assert (tmp_path / "parts" / f).read_bytes() == ref and (tmp_path / "dask" / f).read_bytes() == ref, f
     assert _norm(pd.read_parquet(tmp_path / "dask" / "votes.parquet")).equals(
         _norm(pd.read_parquet(tmp_path / "emb" / "votes.parquet")))
+
+
+@pytest.mark.parametrize("method", ["majority", "dawid-skene"])
+def test_consensus_over_partitions_writes_the_embedded_files(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             method: str) -> None:
+    """Majority alone is fitted partition by partition (`MajorityVote.fit_partitions`: memory flat in the
+    export's size); other methods on the consensus columns read back. Either way: the embedded files."""
+    from astropy.table import Table
+
+    mock_write, VolunteerConfig, synthetic_subject_set = handmade_export.mock_writer()
+    manifest, catalogue = synthetic_subject_set(120, seed=5)
+    mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=5, retirement=6),
+               workflows_out=tmp_path / "workflows.csv")  # 6 votes a subject: ties for the tie-break
+    Table({"candidate_id": catalogue["candidate_id"].astype(str).to_numpy(),
+           "expert_class": catalogue["true_class"].astype(str).to_numpy()}).write(tmp_path / "experts.ecsv")
+    outs = {}
+    for name, extra in (("emb", []), ("parts", ["--partitions", "7"])):
+        assert main(["-q", "aggregate", str(tmp_path / "mock.csv"), "--out", str(tmp_path / name), "--method", method,
+                     "--workflows-export", str(tmp_path / "workflows.csv"), "--experts",
+                     str(tmp_path / "experts.ecsv"), "--gold-methods", "swap,dawid-skene", *extra]) == 0
+        outs[name] = capsys.readouterr().out.replace(str(tmp_path / name), "OUT")
+    assert outs["emb"] == outs["parts"]
+    for f in ("labels.csv", "volunteers.csv", "gold.csv", "metrics.json"):
+        assert (tmp_path / "parts" / f).read_bytes() == (tmp_path / "emb" / f).read_bytes(), f
+    labels = pd.read_csv(tmp_path / "emb" / "labels.csv")
+    assert len(labels) == 120 and labels["subject_id"].is_monotonic_increasing
+    if method == "majority":
+        fr = labels.filter(like="frac_").to_numpy()
+        top = np.sort(fr, axis=1)
+        assert (np.isclose(top[:, -1], top[:, -2])).any()  # a tie was broken, the same way in both
+
+
+def test_majority_fit_partitions_needs_subjects_whole() -> None:
+    from hunt_clusters.consensus import MajorityVote
+
+    votes = pd.DataFrame({"subject_id": [1, 1, 2, 2], "user": ["a", "b", "a", "c"],
+                          "class": ["low-z", "point", "point", "point"],
+                          "created_at": pd.to_datetime(["2020-01-02", "2020-01-01", "2020-01-01", "2020-01-03"])})
+    whole = MajorityVote().fit(votes)
+    split = MajorityVote().fit_partitions([votes.iloc[2:], votes.iloc[:0], votes.iloc[:2]])
+    pd.testing.assert_frame_equal(split.labels_, whole.labels_)
+    pd.testing.assert_frame_equal(split.volunteers_, whole.volunteers_)
+    assert split.counts_ == whole.counts_ == {"rows": 4, "used": 4, "missing_class": 0, "missing_user": 0,
+                                               "expert": 0, "subjects": 2, "users": 3}
+    # subject 1 tied 1-1: the earlier first vote (point, 2020-01-01) wins; a: 1 agree of 2, c: 1 of 1
+    assert split.labels_["label"].tolist() == ["point", "point"]
+    assert split.volunteers_[["user", "n_classifications", "n_agree"]].values.tolist() == [
+        ["a", 2, 1], ["b", 1, 1], ["c", 1, 1]]
+    with pytest.raises(ValueError, match="subject 1 has votes in two parts"):
+        MajorityVote().fit_partitions([votes.iloc[:1], votes.iloc[1:]])
