@@ -168,7 +168,7 @@ def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, pr
     else:
         from ..classifications._stream import stream_export
 
-        with client_for(args.scheduler) as client:
+        with client_for(args.scheduler, fork=True) as client:
             result = stream_export(args.export, args.out, options, workflow=workflow, version_labels=labels_by_version,
                                    n_parts=args.partitions, client=client, votes_format=args.votes_format)
         files = result.files

@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         check_output_dir(kosiba, "--kosiba-layout")
     if sheet is not None:
         check_output_file(sheet, "--contact-sheet")
-    with client_for(args.scheduler) as client:
+    with client_for(args.scheduler, fork=True) as client:
         summary = render_subject_set(
             catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
             force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     }
     if changes:
         config = dataclasses.replace(config, **changes)
-    with client_for(args.scheduler) as client:
+    with client_for(args.scheduler, fork=True) as client:
         result = simulate_survey(args.out, config, jobs=args.jobs, progress=args.progress, client=client)
     print(format_summary(result.catalogue))
     print(f"\nwrote {result.catalogue_path} and {len(result.catalogue)} X-ray + optical FITS pairs")

@@ -66,3 +66,19 @@ def test_batches_keep_the_order() -> None:
     parts = batches(items, 2)
     assert [x for p in parts for x in p] == items and len(parts) >= 4
     assert client_for(None).__enter__() is None
+
+
+def _has_marker() -> bool:
+    return "hunt_clusters_fork_marker" in sys.modules
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_forked_local_workers_inherit_the_commands_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fork=True`` (render, simulate, aggregate): the workers are forks of the command and hold what it
+    imported; without it they are fresh interpreters (spawned), as for predict (TensorFlow is not fork-safe)."""
+    import types
+
+    monkeypatch.setitem(sys.modules, "hunt_clusters_fork_marker", types.ModuleType("hunt_clusters_fork_marker"))
+    for fork, expected in ((True, True), (False, False)):
+        with client_for(Scheduler("", 1), fork=fork) as client:
+            assert client.submit(_has_marker, pure=False).result() is expected
