@@ -152,12 +152,15 @@ def console_main() -> None:  # pragma: no cover - thin wrapper used by the conso
     left is the interpreter's teardown, which frees pandas, pyarrow and the rest module by module:
     0.15-0.2 s, a sixth of ``aggregate`` on a 100,000-row export. The exit handlers still run
     (logging flushes, multiprocessing joins its children, temporary files go), then the streams are
-    flushed and the process ends without the teardown. An exception still exits the normal way.
+    flushed and the process ends without the teardown. An exception still exits the normal way, and
+    so does a run under a profiler or debugger (cProfile writes its figures after the script returns).
     """
     import atexit
     import os
 
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:  # a profiler or debugger wants the end
+        sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -38,7 +38,7 @@ def imap_dask(client: Any, jobs: list[Any]) -> Iterator[tuple[Any, np.ndarray | 
     # a worker's working folder is not the driver's: every path absolute
     jobs = [dataclasses.replace(j, xray=_abs(j.xray), optical=_abs(j.optical), out_file=_abs(j.out_file),
                                 kosiba_file=_abs(j.kosiba_file)) for j in jobs]
-    parts = batches(jobs, n_workers(client))
+    parts = batches(jobs, n_workers(client), most=16)
     log.info("dask: %d candidates in %d partitions", len(jobs), len(parts))
     # pure=False: a fresh task per call (files may have changed since a previous render)
     futures = client.map(_run_batch, parts, pure=False, retries=2)
