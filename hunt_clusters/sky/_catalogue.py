@@ -21,6 +21,7 @@ from astropy.utils.exceptions import AstropyUserWarning
 
 from .. import CLASSES
 from .._errors import InputError
+from ._remote import is_url
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +257,8 @@ def _resolve_paths(values: np.ndarray, base: Path) -> np.ndarray:
     for v in values:
         if not v:
             out.append("")
+        elif is_url(v):  # https://, s3://...: read by the workers through fsspec, as written
+            out.append(v)
         else:
             p = Path(os.path.expanduser(v))
             out.append(os.path.normpath(p if p.is_absolute() else base / p))
@@ -299,7 +302,7 @@ def _validate(table: Table, label: str, image_paths_raw: dict[str, np.ndarray]) 
         if name not in table.colnames:
             continue
         for i, p in enumerate(table[name]):
-            if p and not os.path.isfile(p):
+            if p and not is_url(p) and not os.path.isfile(p):  # a URL is checked when it is read
                 raise InputError(
                     f"{label}: row {i + 1}: {name} {_py(image_paths_raw[name][i])!r} not found (looked for {p}); "
                     "image paths are relative to the catalogue's folder"
@@ -324,15 +327,17 @@ def read_candidates(path: str | os.PathLike[str] | Table, *, validate: bool = Tr
     validate : bool, optional
         Check unique non-empty ids, RA in [0, 360), Dec in [-90, 90], classes (``expert_class`` and
         ``true_class`` in :data:`hunt_clusters.CLASSES`, ``spec_class`` in cluster / non-cluster,
-        each or empty) and that image files exist. Default True.
+        each or empty) and that image files exist (URLs are not checked here: they are when read).
+        Default True.
 
     Returns
     -------
     astropy.table.Table
         Contract columns first (``candidate_id`` str; ``ra``, ``dec`` float64 deg; the optional ones
-        present: image paths resolved against the catalogue's folder, floats with NaN where
-        missing, classes lower-case with ``''`` where missing), then every other input column
-        unchanged. ``meta['base_dir']`` is the catalogue's folder, ``meta['source']`` its path.
+        present: image paths resolved against the catalogue's folder, URLs such as ``https://...``
+        or ``s3://...`` kept as written; floats with NaN where missing, classes lower-case with
+        ``''`` where missing), then every other input column unchanged. ``meta['base_dir']`` is
+        the catalogue's folder, ``meta['source']`` its path.
 
     Raises
     ------

@@ -94,8 +94,14 @@ def _gunzip(raw: bytes) -> bytes:
     return gzip.decompress(raw)
 
 
-def _buffer(path: str) -> Any:
-    """The file's bytes: gzip decompressed in one pass (writable), else a copy-on-write memory map."""
+def _buffer(path: str, content: bytes | None = None) -> Any:
+    """The file's bytes: gzip decompressed in one pass (writable), else a copy-on-write memory map.
+
+    ``content`` is the file as stored, already read (a URL's): decompressed the same way, or copied
+    into a writable buffer as the memory map would be.
+    """
+    if content is not None:
+        return bytearray(_gunzip(content) if content[:2] == b"\x1f\x8b" else content)
     with open(path, "rb") as fh:
         if fh.read(2) == b"\x1f\x8b":
             fh.seek(0)
@@ -262,7 +268,11 @@ def _wcs(header: bytes, shape: tuple[int, ...]) -> WCS:
 
 
 def read_simple(
-    path: str | os.PathLike[str], *, skip_extnames: tuple[str, ...] = (), with_wcs: bool = True
+    path: str | os.PathLike[str],
+    *,
+    skip_extnames: tuple[str, ...] = (),
+    with_wcs: bool = True,
+    content: bytes | None = None,
 ) -> SimpleImage:
     """Read the first 2-D image HDU of a plain FITS file, its header and WCS, without astropy's HDU classes.
 
@@ -275,6 +285,9 @@ def read_simple(
         with these names are returned in ``extensions``, first occurrence of each name, in file order.
     with_wcs : bool
         Parse the WCS (False for exposure and background map files).
+    content : bytes, optional
+        The file's bytes as stored (plain or gzip), already read, e.g. from a URL; ``path`` is then
+        only the name in the label.
 
     Returns
     -------
@@ -302,7 +315,7 @@ def read_simple(
     """
     label = os.fspath(path)
     try:
-        buf = _buffer(label)
+        buf = _buffer(label, content)
         image: _Hdu | None = None
         found: dict[str, np.ndarray] = {}
         more_hdus = False

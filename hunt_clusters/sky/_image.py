@@ -29,6 +29,7 @@ from ._source import (
     read_map,
 )
 from ._geometry import lonlat_deg, separation_deg
+from ._remote import redact
 from ._xmm import find_xmm_maps
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class SkyImage:
         ``wcs`` attribute is the authority on coordinates). For a file read by the fast reader it
         is built on first access; the constructor also takes a function that returns it.
     path : str
-        The source file, or ``''`` for an image built in memory.
+        The source file (or its URL), or ``''`` for an image built in memory.
     kind : str
         ``'xray'`` or ``'optical'``.
 
@@ -136,8 +137,8 @@ class SkyImage:
 
     @property
     def label(self) -> str:
-        """The file name, or ``'<in-memory image>'``, for messages."""
-        return self.path or "<in-memory image>"
+        """The file name (a URL without credentials), or ``'<in-memory image>'``, for messages."""
+        return redact(self.path) if self.path else "<in-memory image>"
 
     @property
     def center(self) -> SkyCoord:
@@ -234,7 +235,7 @@ def _with_maps(parsed: ParsedImage, exposure: Any, background: Any) -> tuple[np.
             log.debug("%s: %s map from extension %s", parsed.label, what, ext[0])
         elif sibling is not None:
             found[what] = read_map(sibling, shape, what, parsed.label)
-            log.debug("%s: %s map from %s", parsed.label, what, sibling)
+            log.debug("%s: %s map from %s", parsed.label, what, redact(str(sibling)))
     return found["exposure"], found["background"]
 
 
@@ -252,12 +253,14 @@ def load_xray(
     1. the ``exposure=`` / ``background=`` arguments;
     2. image extensions named ``EXPOSURE``/``EXPMAP`` and ``BACKGROUND``/``BKGMAP`` (mock survey);
     3. sibling files: XMM pipeline ``P*EXPMAP*.FTZ`` / ``P*BKGMAP*.FTZ`` matched by ObsID,
-       instrument and band code, or SAS ``*expmap.fits`` beside ``*img.fits``.
+       instrument and band code, or SAS ``*expmap.fits`` beside ``*img.fits`` (beside a URL too:
+       the same names in its folder, found with the fsspec file system's ``exists`` and ``glob``).
 
     Parameters
     ----------
     source : str, os.PathLike, HDU, HDUList, (array, WCS), NDData or SkyImage
-        The counts image (see :data:`hunt_clusters.sky.ACCEPTED_FORMS`).
+        The counts image (see :data:`hunt_clusters.sky.ACCEPTED_FORMS`); a str with ``://`` is an
+        fsspec URL (``https://``, ``s3://``, ``gs://``, ``file://``), read whole into memory.
     exposure, background : str, os.PathLike, numpy.ndarray or ImageHDU, optional
         Maps on the image's pixel grid that override any found automatically.
 

@@ -4,7 +4,8 @@ Everything that opens FITS images in :mod:`hunt_clusters.sky` goes through :func
 (and :func:`read_map` for exposure and background maps), so that the accepted forms, the warnings
 astropy raises on real-world headers and the error messages live in one place. Plain files are read
 by :mod:`hunt_clusters.sky._fastfits` (same result, ~10x less header work); anything else, and every
-file that is missing or broken, goes through astropy.
+file that is missing or broken, goes through astropy. A path that is a URL (``https://``, ``s3://``...)
+is read into memory through fsspec (:mod:`hunt_clusters.sky._remote`) and its bytes go the same way.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from .._errors import InputError
 from ._fastfits import NotSimple, _gunzip, read_simple
+from ._remote import is_url, read_url, redact
 
 log = logging.getLogger(__name__)
 
 #: The forms accepted wherever an image is expected (documentation and the TypeError message).
 ACCEPTED_FORMS = (
-    "a path (str or pathlib.Path) to a FITS file (.fits, .fit, .fts, .fits.gz, .FTZ), "
+    "a path (str or pathlib.Path) to a FITS file (.fits, .fit, .fts, .fits.gz, .FTZ) or its fsspec URL "
+    "(https://, s3://, gs://, file://), "
     "an astropy.io.fits HDU (PrimaryHDU, ImageHDU, CompImageHDU), an astropy.io.fits.HDUList, "
     "a tuple (2-D numpy array, astropy.wcs.WCS or astropy.io.fits.Header), "
     "an astropy.nddata.NDData with a celestial wcs, or a hunt_clusters.sky.SkyImage"
@@ -93,7 +96,7 @@ class ParsedImage:
 def describe(source: Any) -> str:
     """A short name for ``source`` in error messages: its path, or what kind of object it is."""
     if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
+        return redact(os.fspath(source))
     if isinstance(source, fits.HDUList):
         name = source.filename()
         return name if name else "<in-memory HDUList>"
@@ -113,8 +116,11 @@ def _hdu_filename(hdu: Any) -> str:
     return getattr(info["file"], "name", "") or ""
 
 
-def open_fits(path: str | os.PathLike[str]) -> fits.HDUList:
+def open_fits(path: str | os.PathLike[str], *, content: bytes | None = None) -> fits.HDUList:
     """Open a FITS file (plain or gzip) read-only, memory-mapped where safe.
+
+    ``content`` is the file's bytes as stored, already read (a URL's): opened from memory, and
+    ``path`` is only the name in messages.
 
     Raises
     ------
@@ -122,18 +128,26 @@ def open_fits(path: str | os.PathLike[str]) -> fits.HDUList:
         If the file does not exist or is not FITS.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: file not found (expected a FITS image: .fits, .fits.gz or .FTZ)")
-    if p.is_dir():
-        raise InputError(f"{p}: is a folder, not a FITS file")
+    label = str(p) if content is None else os.fspath(path)
+    if content is None:
+        if not p.exists():
+            raise InputError(f"{label}: file not found (expected a FITS image: .fits, .fits.gz or .FTZ)")
+        if p.is_dir():
+            raise InputError(f"{label}: is a folder, not a FITS file")
     try:
-        with open(p, "rb") as fh:
-            magic = fh.read(2)
+        if content is None:
+            with open(p, "rb") as fh:
+                magic = fh.read(2)
+        else:
+            magic = content[:2]
+        fileobj: Any
         if magic == b"\x1f\x8b":
             # gzip (.gz, .FTZ): one pass of C decompression into memory (the fast reader's inflate).
             # astropy would otherwise seek back and forth in the gzip stream, re-decompressing it
             # (about 3x slower on small files).
-            fileobj: Any = io.BytesIO(_gunzip(p.read_bytes()))
+            fileobj = io.BytesIO(_gunzip(p.read_bytes() if content is None else content))
+        elif content is not None:
+            fileobj = io.BytesIO(content)
         else:
             fileobj = p  # memory-mapped where astropy can (unscaled data)
         with warnings.catch_warnings():
@@ -143,7 +157,7 @@ def open_fits(path: str | os.PathLike[str]) -> fits.HDUList:
             hdul = fits.open(fileobj, mode="readonly", memmap=None, lazy_load_hdus=True)
             hdul[0].header  # noqa: B018 - parse the primary header now, inside the warning filter
     except (OSError, ValueError, TypeError, EOFError, zlib.error) as exc:
-        raise InputError(f"{p}: not a readable FITS file ({exc})") from None
+        raise InputError(f"{label}: not a readable FITS file ({exc})") from None
     return hdul
 
 
@@ -268,13 +282,15 @@ def parse_image_source(source: Any, *, skip_extnames: tuple[str, ...] = ()) -> P
     """
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        fast = _parse_simple_file(path, skip_extnames)
+        # a URL is read whole (fsspec) and named without its credentials; its bytes go the file's way
+        label, content = (redact(path), read_url(path)) if is_url(path) else (path, None)
+        fast = _parse_simple_file(path, label, skip_extnames, content)
         if fast is not None:
             return fast
-        hdul = open_fits(path)
+        hdul = open_fits(label, content=content)
         try:
-            hdu = first_image_hdu(hdul, path, skip_extnames=skip_extnames)
-            return _from_hdu(hdu, path, path, hdul, owns_hdul=True)
+            hdu = first_image_hdu(hdul, label, skip_extnames=skip_extnames)
+            return _from_hdu(hdu, path, label, hdul, owns_hdul=True)
         except BaseException:
             hdul.close()
             raise
@@ -309,18 +325,22 @@ def parse_image_source(source: Any, *, skip_extnames: tuple[str, ...] = ()) -> P
     raise TypeError(f"cannot use a {type(source).__name__} as an image; accepted: {ACCEPTED_FORMS}")
 
 
-def _parse_simple_file(path: str, skip_extnames: tuple[str, ...]) -> ParsedImage | None:
+def _parse_simple_file(
+    path: str, label: str, skip_extnames: tuple[str, ...], content: bytes | None = None
+) -> ParsedImage | None:
     """The fast reader's result for a plain file, or None where the astropy path must answer.
 
-    Extension maps (``skip_extnames``) come back read and checked against the image's shape; any
-    problem (including a user error) is left to the astropy path, which words the message.
+    ``label`` names the file in messages (a URL without credentials), ``content`` is its bytes when
+    already read (a URL's). Extension maps (``skip_extnames``) come back read and checked against
+    the image's shape; any problem (including a user error) is left to the astropy path, which
+    words the message.
     """
     try:
-        found = read_simple(path, skip_extnames=skip_extnames)
+        found = read_simple(label, skip_extnames=skip_extnames, content=content)
         data = as_float_2d(found.data, found.label)
         maps = tuple((name, as_float_2d(arr, name)) for name, arr in found.extensions)
     except (NotSimple, InputError) as exc:
-        log.debug("%s: read with astropy (%s)", path, exc)
+        log.debug("%s: read with astropy (%s)", label, exc)
         return None
     if found.wcs is None or any(arr.shape != data.shape for _, arr in maps):
         return None
@@ -349,12 +369,13 @@ def read_map(source: Any, shape: tuple[int, int], what: str, image_label: str) -
     if isinstance(source, np.ndarray):
         arr, label = as_float_2d(source, f"<{what} array>"), f"<{what} array>"
     elif isinstance(source, (str, os.PathLike)):
-        label = os.fspath(source)
+        path = os.fspath(source)
+        label, content = (redact(path), read_url(path)) if is_url(path) else (path, None)
         try:
-            arr = as_float_2d(read_simple(label, with_wcs=False).data, label)
+            arr = as_float_2d(read_simple(label, with_wcs=False, content=content).data, label)
         except (NotSimple, InputError) as exc:
             log.debug("%s: read with astropy (%s)", label, exc)
-            with open_fits(label) as hdul:
+            with open_fits(label, content=content) as hdul:
                 hdu = first_image_hdu(hdul, label)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", VerifyWarning)

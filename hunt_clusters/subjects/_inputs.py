@@ -1,4 +1,8 @@
-"""The renderer's images: any accepted form read by :mod:`hunt_clusters.sky`, files cached by path and mtime."""
+"""The renderer's images: any accepted form read by :mod:`hunt_clusters.sky`, files cached by path and mtime.
+
+A URL (``https://``, ``s3://``...) is cached by the version its file system reports (size with ETag,
+checksum or modification time, one ``info`` call per image); where it reports none, it is read every time.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..sky import SkyImage, load_optical, load_xray
+from ..sky._remote import is_url, url_stamp
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +20,8 @@ _LOADERS = {"optical": load_optical, "xray": load_xray}
 
 
 @lru_cache(maxsize=8)
-def _read_cached(path: str, kind: str, stamp: tuple[str, int, int]) -> SkyImage:
-    """Read a file once while ``stamp`` (absolute path, mtime, size) stays the same.
+def _read_cached(path: str, kind: str, stamp: tuple[Any, ...]) -> SkyImage:
+    """Read a file once while ``stamp`` (absolute path, mtime, size; a URL's version) stays the same.
 
     Candidates of a real survey share X-ray pointings: a subject set reads each pointing once.
     """
@@ -28,8 +33,9 @@ def load_image(source: Any, kind: str) -> SkyImage:
 
     Parameters
     ----------
-    source : path, HDU, HDUList, (array, WCS), NDData or SkyImage
-        Any form :func:`hunt_clusters.sky.load_xray` accepts; a SkyImage is used as it is.
+    source : path, URL, HDU, HDUList, (array, WCS), NDData or SkyImage
+        Any form :func:`hunt_clusters.sky.load_xray` accepts; a SkyImage is used as it is. A str
+        with ``://`` is an fsspec URL (``https://``, ``s3://``, ``gs://``, ``file://``).
     kind : {'optical', 'xray'}
         ``'xray'`` also finds the exposure and background maps (extensions or sibling files).
 
@@ -44,7 +50,8 @@ def load_image(source: Any, kind: str) -> SkyImage:
     TypeError
         For a form that is none of the accepted ones.
     InputError
-        For a file that cannot be read, a missing celestial WCS, or maps on another grid.
+        For a file that cannot be read (a URL: one line with the URL, without credentials, and the
+        reason), a missing celestial WCS, or maps on another grid.
 
     Examples
     --------
@@ -61,6 +68,9 @@ def load_image(source: Any, kind: str) -> SkyImage:
     loader = _LOADERS[kind]
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
+        if is_url(path):
+            stamp = url_stamp(path)
+            return loader(path) if stamp is None else _read_cached(path, kind, stamp)
         try:
             st = os.stat(path)
         except OSError:

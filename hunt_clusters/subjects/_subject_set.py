@@ -22,6 +22,7 @@ from PIL import Image
 from .. import CLASSES, __version__
 from .._errors import InputError
 from ..sky import read_candidates
+from ..sky._remote import is_url
 from ._config import MAX_SUBJECT_BYTES, RenderConfig
 from ._inputs import load_image
 from ._overlay import (
@@ -294,6 +295,8 @@ def _config_hash(config: RenderConfig) -> str:
 
 
 def _mtime(path: str) -> float:
+    if is_url(path):  # not asked (a request per file on the driver): a subject from URLs is redrawn each run
+        return np.inf
     try:
         return os.stat(path).st_mtime
     except OSError:
@@ -346,7 +349,8 @@ def render_subject_set(
     Parameters
     ----------
     catalogue : path or astropy.table.Table
-        The candidate table (docs/formats.md); image paths relative to its folder.
+        The candidate table (docs/formats.md); image paths relative to its folder, or fsspec
+        URLs (``https://``, ``s3://``, ``gs://``, ``file://``; docs/render.md), read by each worker.
     out_dir : path
         The subject set folder (created).
     config : RenderConfig, optional
@@ -377,8 +381,8 @@ def render_subject_set(
         ``no_contours`` in its record and given ``#contour_levels`` 0 in the manifest.
     client : distributed.Client, optional
         Render on this Dask cluster instead of ``jobs`` local processes (``--scheduler``,
-        docs/scale.md): the same files, byte for byte. The FITS paths and the output folder must be
-        reachable from the workers under the same names.
+        docs/scale.md): the same files, byte for byte. The FITS paths (or URLs) and the output
+        folder must be reachable from the workers under the same names.
 
     Returns
     -------
@@ -434,7 +438,7 @@ def render_subject_set(
         if c is None:
             return ""
         p = _text(row[c.name])
-        return "" if not p else str(p if os.path.isabs(p) else base / p)
+        return "" if not p else str(p if os.path.isabs(p) or is_url(p) else base / p)
 
     tensor_file = out / "tensors.npz"
     jobs_list: list[_Job] = []
