@@ -47,7 +47,11 @@ def load() -> str:
 
 
 def child(args: list[str], *, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run a command; wall, CPU (user+sys of it and its children) and peak RSS (MiB) of the largest process."""
+    """Run a command; wall, CPU (user+sys of it and its children) and peak RSS (MiB) of the largest process.
+
+    The peak is ``ru_maxrss`` from ``wait4``; it cannot be below this (parent) process's own RSS when
+    the child was started (Linux keeps the high-water mark across fork + exec), so the parent stays small.
+    """
     t0 = time.perf_counter()
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, ru = os.wait4(p.pid, 0)
@@ -63,12 +67,15 @@ def py(code: str) -> list[str]:
 
 
 def export_for(work: Path, rows: int) -> Path:
-    from bench_aggregate import generate_export
-
     path = work / f"export_{rows}.csv"
     if not path.exists():
         t0 = time.perf_counter()
-        generate_export(path, rows)
+        # in a child process: Linux carries a process's peak RSS over fork + exec into the children it
+        # starts, so a parent grown by the generator would set a floor under every child's figure
+        subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                        "from pathlib import Path; from bench_aggregate import generate_export; "
+                        "generate_export(Path(sys.argv[2]), int(sys.argv[3]))", str(HERE), str(path), str(rows)],
+                       check=True)
         print(f"  generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t0:.0f} s", flush=True)
     return path
 
