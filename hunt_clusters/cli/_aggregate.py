@@ -160,10 +160,18 @@ def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, pr
         block_mb=args.block_mb,
     )
     labels_by_version = read_workflows_export(args.workflows_export, task) if args.workflows_export else None
+    writing = None
     if args.partitions is None and args.scheduler is None:
         result: Any = read_export(args.export, options, workflow=workflow, version_labels=labels_by_version,
                                   progress=args.progress, prefetch=prefetch)
-        files = write_votes(result, args.out, votes_format=args.votes_format)
+        # the votes files are written in a thread while the consensus runs (pyarrow's Parquet writer
+        # releases the GIL); the command waits for them before it reports, or fails, below
+        from concurrent.futures import ThreadPoolExecutor
+
+        args.out.mkdir(parents=True, exist_ok=True)  # the consensus writes beside the votes
+        pool = ThreadPoolExecutor(1, thread_name_prefix="hunt-clusters-votes")
+        writing = pool.submit(write_votes, result, args.out, votes_format=args.votes_format)
+        pool.shutdown(wait=False)
         votes = result.votes
     else:
         from ..classifications._stream import stream_export
@@ -171,24 +179,27 @@ def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, pr
         with client_for(args.scheduler, fork=True) as client:
             result = stream_export(args.export, args.out, options, workflow=workflow, version_labels=labels_by_version,
                                    n_parts=args.partitions, client=client, votes_format=args.votes_format)
-        files = result.files
         votes = result  # read back from votes.parquet by _consensus: partition by partition for majority
-    print(result.summary.format())
-    if len(result.rejects):
-        first = result.rejects.head(5)
-        for r in first.itertuples():
-            print(f"  rejected row {r.row}: {r.reason} ({r.detail})")
-        print(f"  all {len(result.rejects)} rejected rows: {files['rejects']}")
-    if args.strict:
-        result.raise_if_rejected()
+    try:
+        print(result.summary.format())
+        if len(result.rejects):
+            first = result.rejects.head(5)
+            for r in first.itertuples():
+                print(f"  rejected row {r.row}: {r.reason} ({r.detail})")
+            print(f"  all {len(result.rejects)} rejected rows: {args.out / 'rejects.csv'}")
+        if args.strict:
+            result.raise_if_rejected()
 
-    metrics: dict[str, Any] = {"export": result.summary.to_dict(), "methods": {}}
-    experts = _read_experts(args.experts) if args.experts else None
-    if result.summary.n_with_class:
-        _consensus(args, votes, experts, metrics)
-    else:
-        print("  no class mapping: labels, volunteers and expert comparison not computed")
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+        metrics: dict[str, Any] = {"export": result.summary.to_dict(), "methods": {}}
+        experts = _read_experts(args.experts) if args.experts else None
+        if result.summary.n_with_class:
+            _consensus(args, votes, experts, metrics)
+        else:
+            print("  no class mapping: labels, volunteers and expert comparison not computed")
+        (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+    finally:
+        if writing is not None:
+            writing.result()  # its error (disk full, ...) if it failed
     print(f"wrote {args.out}/: {', '.join(sorted(p.name for p in args.out.iterdir() if p.is_file()))}")
     return 0
 
