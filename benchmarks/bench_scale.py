@@ -125,12 +125,14 @@ def memory(work: Path, rows_list: list[int], keep: bool, embedded_max: int = 10_
                 r = child(cmd)
             except RuntimeError as exc:
                 print(f"{rows:>11} {what:<36} failed: {str(exc)[-300:]}")
+                for d in ("o_split", "o_emb", "o_str", "o_cmd"):
+                    shutil.rmtree(work / d, ignore_errors=True)
                 continue
             print(f"{rows:>11} {what:<36} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {rows / r['wall_s']:10.0f} "
                   f"{r['peak_mib']:9.0f}  {ld}", flush=True)
             out.append({"rows": rows, "what": what, "load": ld, **r})
-        for d in ("o_split", "o_emb", "o_str", "o_cmd"):
-            shutil.rmtree(work / d, ignore_errors=True)
+            for d in ("o_split", "o_emb", "o_str", "o_cmd"):  # before the next run: a partitioned copy
+                shutil.rmtree(work / d, ignore_errors=True)  # of 3x10^7 rows is 24 GB
         if not keep and rows >= 3_000_000:
             path.unlink()
     return out
