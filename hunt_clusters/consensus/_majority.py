@@ -118,8 +118,13 @@ class MajorityVote(ConsensusEstimator):
         >>> split.labels_.equals(whole.labels_), split.volunteers_.equals(whole.volunteers_)
         (True, True)
         """
-        labels, probas, vols = [], [], []
+        labels, probas = [], []
         counts: Counter[str] = Counter()
+        # the volunteers' counts, added up as the parts come (per volunteer, not per part: a
+        # volunteer active in every part is one entry, not one per part)
+        user_code: dict[str, int] = {}
+        n_user = np.zeros(0, np.int64)
+        n_agree = np.zeros(0, np.int64)
         first: pd.DataFrame | None = None
         for part in parts:
             if first is None:
@@ -130,22 +135,36 @@ class MajorityVote(ConsensusEstimator):
                              include_experts=self.include_experts).fit(part)
             labels.append(est.labels_)
             probas.append(est.probas_)
-            vols.append(est.volunteers_[["user", "n_classifications", "n_agree"]])
+            vol = est.volunteers_
+            codes = np.fromiter((user_code.setdefault(u, len(user_code)) for u in vol["user"].tolist()),
+                                np.int64, len(vol))
+            if len(user_code) > len(n_user):
+                grow = len(user_code) - len(n_user)
+                n_user = np.concatenate([n_user, np.zeros(grow, np.int64)])
+                n_agree = np.concatenate([n_agree, np.zeros(grow, np.int64)])
+            np.add.at(n_user, codes, vol["n_classifications"].to_numpy(np.int64))
+            np.add.at(n_agree, codes, vol["n_agree"].to_numpy(np.int64))
             keys = list(est.counts_)
             counts.update(est.counts_)
+            del est, vol
         if not labels:  # no vote at all: what fit gives on the empty table
             return self.fit(first if first is not None else pd.DataFrame(columns=["subject_id", "user", "class"]))
         lab = pd.concat(labels, ignore_index=True)
+        del labels
         if lab["subject_id"].duplicated().any():
             dup = lab.loc[lab["subject_id"].duplicated(), "subject_id"].iloc[0]
             raise ValueError(f"subject {dup} has votes in two parts: the parts must split the votes by subject")
         order = np.argsort(lab["subject_id"].to_numpy(), kind="stable")
-        self.labels_ = lab.iloc[order].reset_index(drop=True)
-        self.probas_ = pd.concat(probas).iloc[order]
-        vol = pd.concat(vols, ignore_index=True).groupby("user", sort=True)[["n_classifications", "n_agree"]].sum()
-        n, n_agree = vol["n_classifications"].to_numpy(np.int64), vol["n_agree"].to_numpy(np.int64)
-        self.skills_ = pd.DataFrame({"skill": n_agree / np.maximum(n, 1), "n_agree": n_agree},
-                                    index=pd.Index(vol.index.astype(str).to_numpy(dtype=object), name="user"))
+        self.labels_ = lab.take(order).reset_index(drop=True)
+        del lab
+        self.probas_ = pd.concat(probas).take(order)
+        del probas
+        names = np.empty(len(user_code), dtype=object)
+        names[list(user_code.values())] = list(user_code.keys())
+        by_name = np.argsort(names, kind="stable")  # by name, as fit orders them
+        n, agree = n_user[by_name], n_agree[by_name]
+        self.skills_ = pd.DataFrame({"skill": agree / np.maximum(n, 1), "n_agree": agree},
+                                    index=pd.Index(names[by_name], name="user"))
         out = self.skills_.reset_index()
         out.insert(1, "n_classifications", n)
         self.volunteers_ = out
