@@ -118,7 +118,9 @@ class MajorityVote(ConsensusEstimator):
         >>> split.labels_.equals(whole.labels_), split.volunteers_.equals(whole.volunteers_)
         (True, True)
         """
-        labels, probas = [], []
+        # the labels of each part as separate column arrays (copies: the part's frames are freed)
+        labels: list[dict[str, np.ndarray]] = []
+        columns: list[str] = []
         counts: Counter[str] = Counter()
         # the volunteers' counts, added up as the parts come (per volunteer, not per part: a
         # volunteer active in every part is one entry, not one per part)
@@ -133,8 +135,8 @@ class MajorityVote(ConsensusEstimator):
                 continue
             est = type(self)(tie_break=self.tie_break, classes=self.classes, cluster_classes=self.cluster_classes,
                              include_experts=self.include_experts).fit(part)
-            labels.append(est.labels_)
-            probas.append(est.probas_)
+            columns = list(est.labels_.columns)
+            labels.append({c: est.labels_[c].to_numpy(copy=True) for c in columns})
             vol = est.volunteers_
             codes = np.fromiter((user_code.setdefault(u, len(user_code)) for u in vol["user"].tolist()),
                                 np.int64, len(vol))
@@ -149,16 +151,23 @@ class MajorityVote(ConsensusEstimator):
             del est, vol
         if not labels:  # no vote at all: what fit gives on the empty table
             return self.fit(first if first is not None else pd.DataFrame(columns=["subject_id", "user", "class"]))
-        lab = pd.concat(labels, ignore_index=True)
+        subject = np.concatenate([part["subject_id"] for part in labels])
+        order = np.argsort(subject, kind="stable")
+        repeated = np.flatnonzero(subject[order][1:] == subject[order][:-1])
+        if len(repeated):
+            raise ValueError(f"subject {subject[order][repeated[0]]} has votes in two parts: the parts must split "
+                             "the votes by subject")
+        # column by column, each part's array dropped once gathered: memory holds the labels about
+        # once (they grow with the subjects), not three times (concatenated, then reordered)
+        data: dict[str, np.ndarray] = {}
+        for c in columns:
+            data[c] = np.concatenate([part.pop(c) for part in labels])[order]
         del labels
-        if lab["subject_id"].duplicated().any():
-            dup = lab.loc[lab["subject_id"].duplicated(), "subject_id"].iloc[0]
-            raise ValueError(f"subject {dup} has votes in two parts: the parts must split the votes by subject")
-        order = np.argsort(lab["subject_id"].to_numpy(), kind="stable")
-        self.labels_ = lab.take(order).reset_index(drop=True)
-        del lab
-        self.probas_ = pd.concat(probas).take(order)
-        del probas
+        self.labels_ = pd.DataFrame(data, columns=columns)
+        del data
+        frac = [f"frac_{c}" for c in self.classes]
+        self.probas_ = pd.DataFrame(self.labels_[frac].to_numpy(), columns=list(self.classes),
+                                    index=pd.Index(self.labels_["subject_id"].to_numpy(), name="subject_id"))
         names = np.empty(len(user_code), dtype=object)
         names[list(user_code.values())] = list(user_code.keys())
         by_name = np.argsort(names, kind="stable")  # by name, as fit orders them

@@ -204,3 +204,21 @@ def test_majority_fit_partitions_needs_subjects_whole() -> None:
         ["a", 2, 1], ["b", 1, 1], ["c", 1, 1]]
     with pytest.raises(ValueError, match="subject 1 has votes in two parts"):
         MajorityVote().fit_partitions([votes.iloc[:1], votes.iloc[1:]])
+
+
+def test_majority_fit_partitions_equals_fit_on_random_votes() -> None:
+    """Every attribute, on 5000 random votes (missing classes, ties, volunteers in many parts), 7 parts."""
+    from hunt_clusters.consensus import MajorityVote
+
+    rng = np.random.default_rng(1)
+    n = 5000
+    votes = pd.DataFrame({
+        "subject_id": rng.integers(0, 700, n), "user": [f"u{i}" for i in rng.integers(0, 300, n)],
+        "class": rng.choice(np.array(["low-z", "hi-z", "galaxy", "point", "other", None], dtype=object), n),
+        "created_at": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s")})
+    votes["candidate_id"] = "XC" + votes["subject_id"].astype(str)
+    whole = MajorityVote().fit(votes)
+    split = MajorityVote().fit_partitions(votes[votes["subject_id"] % 7 == k] for k in range(7))
+    for attr in ("labels_", "probas_", "skills_", "volunteers_"):
+        pd.testing.assert_frame_equal(getattr(split, attr), getattr(whole, attr))
+    assert split.counts_ == whole.counts_ and whole.counts_["missing_class"] > 0
