@@ -14,7 +14,7 @@ wall, 35-41 s CPU on this shared 2-core machine for 100,000 rows, by load; targe
 do, on our side, (a) the reader + majority vote in this process and (b) the command a user types,
 ``hunt-clusters aggregate EXPORT --workflow W --version 3 --task T0 --duplicates all --workflows-export
 workflows.csv --out DIR``, end to end in a child process (start-up, reading, consensus, writing every
-output file; median of 3 runs, wall and CPU, each with the load average before it), and (c) the
+output file; median of 7 runs, wall and CPU, each with the load average before it), and (c) the
 command's steps one after the other in a child process, with the CPU of each (where the time goes).
 Per-subject answer counts (a) and votes per subject (b) must equal panoptes_aggregation's (ours with
 ``duplicates="all"``, since its CLI ignores its own duplicate filter).
