@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._reader import EXPORT_COLUMNS
+from ._blocks import EXPORT_COLUMNS
 
 _QUESTION = "What do the X-ray contours show?"
 

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,6 @@ from ..workflow import WorkflowDefinition
 from ._blocks import (
     _ANN_SIMPLE,
     _DATE_FORMAT,
-    EXPORT_COLUMNS,
-    REQUIRED_COLUMNS,
     Prefetch,
     _task_value_regex,
     arrow_work,

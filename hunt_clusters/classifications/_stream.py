@@ -39,7 +39,8 @@ import pandas as pd
 from .._errors import InputError
 from ..workflow import WorkflowDefinition
 from ._mapping import VersionLabels
-from ._reader import EXPORT_COLUMNS, REJECT_REASONS, ExportVotes, ReadOptions, ReadSummary, read_export
+from ._blocks import EXPORT_COLUMNS
+from ._reader import REJECT_REASONS, ExportVotes, ReadOptions, ReadSummary, read_export
 
 log = logging.getLogger(__name__)
 
