@@ -220,19 +220,17 @@ def _consensus(args: argparse.Namespace, votes: Any, experts: pd.Series | None,
 
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
     source = str(args.out / f"votes.{args.votes_format}")
-    streamed = None
-    if not isinstance(votes, pd.DataFrame):
-        streamed = votes
-        if methods == ("majority",):
-            est = make_estimator("majority").fit_partitions(
-                _with_source(part, source) for part in streamed.iter_votes(_CONSENSUS_COLUMNS))
-            fitted = {"majority": est}
-            voted = est.labels_["candidate_id"]
-        else:
-            votes = streamed.load_votes(_CONSENSUS_COLUMNS)
-    if isinstance(votes, pd.DataFrame):
+    fitted: dict[str, Any] = {}
+    if not isinstance(votes, pd.DataFrame) and methods == ("majority",):
+        # partition by partition: memory holds one partition's votes, not every vote
+        est = make_estimator("majority").fit_partitions(
+            _with_source(part, source) for part in votes.iter_votes(_CONSENSUS_COLUMNS))
+        fitted["majority"] = est
+        voted = est.labels_["candidate_id"]
+    else:
+        if not isinstance(votes, pd.DataFrame):
+            votes = votes.load_votes(_CONSENSUS_COLUMNS)
         votes = _with_source(votes, source)
-        fitted = {}
         voted = votes["candidate_id"]
     gold = _gold_split(args, voted, experts, metrics)
     gold_methods = {m.strip() for m in args.gold_methods.split(",") if m.strip()}
