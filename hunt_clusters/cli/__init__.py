@@ -158,7 +158,7 @@ def console_main() -> None:  # pragma: no cover - thin wrapper used by the conso
     import atexit
     import os
 
-    code = main()
+    code = int(main() or 0)
     if sys.getprofile() is not None or sys.gettrace() is not None:  # a profiler or debugger wants the end
         sys.exit(code)
     atexit._run_exitfuncs()
