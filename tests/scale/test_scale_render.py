@@ -9,30 +9,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from hunt_clusters.cli import main
 from hunt_clusters.subjects import RenderConfig, render_subject_set
+from render_compare import assert_same_set  # noqa: E402 - tests/scale helper
 
 SMALL = RenderConfig(size=256, format="png")
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != "render_state.json"}
-
-
-def _same_set(a: Path, b: Path) -> None:
-    fa, fb = _files(a), _files(b)
-    assert sorted(fa) == sorted(fb)
-    for name in fa:
-        if name == "tensors.npz":  # npz is a zip: compare the arrays (the zip stamps a time)
-            with np.load(a / name) as za, np.load(b / name) as zb:
-                assert sorted(za.files) == sorted(zb.files)
-                for k in za.files:
-                    assert np.array_equal(za[k], zb[k]), k
-        else:
-            assert fa[name] == fb[name], name
 
 
 def test_render_on_a_cluster_is_the_embedded_set(scale_survey: Path, tmp_path: Path, threads_client: Any) -> None:
@@ -40,7 +25,7 @@ def test_render_on_a_cluster_is_the_embedded_set(scale_survey: Path, tmp_path: P
     dsk = render_subject_set(scale_survey, tmp_path / "dask", config=SMALL, client=threads_client)
     assert [r.candidate_id for r in dsk.records] == [r.candidate_id for r in emb.records]
     assert dsk.records == emb.records
-    _same_set(tmp_path / "emb", tmp_path / "dask")
+    assert_same_set(tmp_path / "emb", tmp_path / "dask")
     # a re-run on the cluster finds everything up to date
     again = render_subject_set(scale_survey, tmp_path / "dask", config=SMALL, client=threads_client)
     assert again.n_skipped == len(emb.records) and again.n_rendered == 0
@@ -57,7 +42,7 @@ def test_failures_come_back_in_order(scale_survey: Path, tmp_path: Path, threads
     emb = render_subject_set(t, tmp_path / "emb", config=SMALL)
     dsk = render_subject_set(t, tmp_path / "dask", config=SMALL, client=threads_client)
     assert emb.n_failed == 2 and dsk.records == emb.records
-    _same_set(tmp_path / "emb", tmp_path / "dask")
+    assert_same_set(tmp_path / "emb", tmp_path / "dask")
 
 
 @pytest.mark.slow
@@ -99,14 +84,14 @@ def test_a_worker_killed_mid_render_is_retried(scale_survey: Path, tmp_path: Pat
     assert not [n for n in names if n.endswith(".part") or n.endswith(".part.npz")]
     ids = [r.candidate_id for r in summary.records]
     assert len(ids) == len(set(ids)) == 10
-    _same_set(tmp_path / "emb", out)
+    assert_same_set(tmp_path / "emb", out)
 
 
 def test_render_command_on_local_2(scale_survey: Path, tmp_path: Path) -> None:
     assert main(["-q", "render", str(scale_survey), "--out", str(tmp_path / "emb"), "--size", "256", "--jobs", "1"]) == 0
     assert main(["-q", "render", str(scale_survey), "--out", str(tmp_path / "dask"), "--size", "256",
                  "--scheduler", "local:2"]) == 0
-    _same_set(tmp_path / "emb", tmp_path / "dask")
+    assert_same_set(tmp_path / "emb", tmp_path / "dask")
 
 
 def test_simulate_on_a_cluster_is_the_same_survey(tmp_path: Path, threads_client: Any) -> None:

@@ -32,6 +32,7 @@ from hunt_clusters.cli import main
 from hunt_clusters.sky import find_xmm_maps, load_xray, read_candidates
 from hunt_clusters.subjects import RenderConfig, render_subject_set
 from hunt_clusters.subjects._inputs import _read_cached, load_image
+from render_compare import assert_same_set  # noqa: E402 - tests/scale helper
 
 pytest.importorskip("aiohttp", reason="fsspec's HTTP file system (pip install -e '.[test]' installs it)")
 
@@ -91,21 +92,6 @@ def _catalogue(served: Served, folder: Path, prefix: str, **replace: str) -> Pat
     return path
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != "render_state.json"}
-
-
-def _same_set(a: Path, b: Path) -> None:
-    fa, fb = _files(a), _files(b)
-    assert sorted(fa) == sorted(fb)
-    for name in fa:
-        if name == "tensors.npz":  # a zip stamps a time: compare the arrays
-            with np.load(a / name) as za, np.load(b / name) as zb:
-                assert sorted(za.files) == sorted(zb.files)
-                for k in za.files:
-                    assert np.array_equal(za[k], zb[k]), k
-        else:
-            assert fa[name] == fb[name], name
 
 
 def _failures(folder: Path) -> list[dict[str, str]]:
@@ -132,7 +118,7 @@ def test_http_urls_render_as_local_paths(served: Served, local_set: Path, tmp_pa
     served.requests.clear()
     assert main(["-q", "render", str(cat), "--out", str(tmp_path / "emb"), *SMALL, "--jobs", "1"]) == 0
     assert served.gets() == files
-    _same_set(local_set, tmp_path / "emb")
+    assert_same_set(local_set, tmp_path / "emb")
     with open(tmp_path / "emb" / "manifest.csv", newline="") as fh:
         assert [r["#candidate_id"] for r in csv.DictReader(fh)] == ["XC0000", "XC0001", "XC0002"]
 
@@ -142,14 +128,14 @@ def test_http_urls_render_as_local_paths(served: Served, local_set: Path, tmp_pa
         served.requests.clear()
         assert main(["-q", "render", str(cat), "--out", str(tmp_path / name), *SMALL, *how]) == 0
         assert served.gets() == files, name
-        _same_set(local_set, tmp_path / name)
+        assert_same_set(local_set, tmp_path / name)
 
 
 def test_file_urls_render_as_local_paths(served: Served, local_set: Path, tmp_path: Path) -> None:
     cat = _catalogue(served, tmp_path / "cat", served.root.as_uri() + "/")
     assert read_candidates(cat)["xray_image"][1] == (served.root / "xray" / "XC0001.fits.gz").as_uri()
     assert main(["-q", "render", str(cat), "--out", str(tmp_path / "out"), *SMALL, "--jobs", "1"]) == 0
-    _same_set(local_set, tmp_path / "out")
+    assert_same_set(local_set, tmp_path / "out")
 
 
 def test_a_404_url_is_a_failed_candidate_as_a_missing_file_is(served: Served, tmp_path: Path) -> None:
