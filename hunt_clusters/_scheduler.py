@@ -137,11 +137,10 @@ def dask_client(scheduler: Scheduler | str, *, fork: bool = False) -> Iterator[A
     import dask
     from distributed import Client, LocalCluster
 
-    method = "fork" if fork and sys.platform.startswith("linux") else dask.config.get(
-        "distributed.worker.multiprocessing-method", "spawn")
+    start = {"distributed.worker.multiprocessing-method": "fork"} if fork and sys.platform.startswith("linux") else {}
     if scheduler.is_local:
         # one thread per worker: the work is CPU-bound Python/NumPy, as the --jobs processes are
-        with dask.config.set({"distributed.worker.multiprocessing-method": method}), LocalCluster(
+        with dask.config.set(start), LocalCluster(
             n_workers=scheduler.n_workers, threads_per_worker=1, processes=scheduler.processes,
             dashboard_address=":0", silence_logs=logging.ERROR,
         ) as cluster, Client(cluster) as client:

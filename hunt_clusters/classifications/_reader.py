@@ -19,7 +19,6 @@ from .._errors import InputError
 from ..workflow import WorkflowDefinition
 from ._blocks import (
     _ANN_SIMPLE,
-    _DATE_FORMAT,
     Prefetch,
     _task_value_regex,
     arrow_work,
@@ -453,20 +452,15 @@ def _floats(arr: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(np.float64)[codes]
 
 
-def _times(arr: Any, parsed: Any = None) -> np.ndarray:
+def _times(arr: Any, parsed: Any) -> np.ndarray:
     """``created_at`` as naive UTC datetime64[ns]; NaT where it does not parse (``parsed``: the
-    ``strptime`` of the Zooniverse format, done already by `arrow_work`)."""
-    import pyarrow.compute as pc
-
-    if parsed is None:
-        parsed = pc.strptime(arr, format=_DATE_FORMAT, unit="ns", error_is_null=True)
+    ``strptime`` of the Zooniverse format, done by `arrow_work`; other spellings are tried here)."""
     out = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
-    if not out.flags.writeable:
-        out = out.copy()
     bad = np.isnat(out)
     if bad.any():  # other spellings (ISO 8601) before giving up
         raw = pd.Series(_objects(arr)[bad])
         alt = pd.to_datetime(raw, format="ISO8601", errors="coerce", utc=True)
+        out = out.copy()  # Arrow's buffer may be read-only
         out[bad] = alt.dt.tz_localize(None).to_numpy()
     return out
 
@@ -708,7 +702,7 @@ def _read_export(
                 shape_ok = work["meta_shape"].to_numpy(zero_copy_only=False)
                 if not shape_ok.all():
                     reject(~shape_ok, "bad_json_metadata", lambda: _objects(pc.utf8_slice_codeunits(meta, 0, 60)))
-                seen = work["seen"].to_numpy(zero_copy_only=False).copy()
+                seen = work["seen"].to_numpy(zero_copy_only=False)
             else:
                 seen = np.zeros(n, bool)
             if opts.drop_seen_before:

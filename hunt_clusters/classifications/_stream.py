@@ -288,10 +288,8 @@ class _Appender:
 
     def add(self, part_file: str) -> None:
         start = self._n_groups
-        try:
-            self._add(part_file)
-        finally:
-            self.groups.append((start, self._n_groups))
+        self._add(part_file)
+        self.groups.append((start, self._n_groups))
 
     def _add(self, part_file: str) -> None:
         if self.format == "csv":
