@@ -222,8 +222,11 @@ def run_command(export: Path, workflows: Path, out: Path) -> tuple[dict[int, int
 
 #: The command's steps one after the other in a child process, CPU seconds of each (where the time goes).
 _PHASES = """
-import sys, time, json
+import os, sys, time, json
 from pathlib import Path
+from hunt_clusters.cli._aggregate import PROCESS_SETTINGS  # what the command sets before pyarrow loads
+for name, value in PROCESS_SETTINGS.items():
+    os.environ.setdefault(name, value)
 c0 = time.process_time()
 marks = []
 def mark(name):

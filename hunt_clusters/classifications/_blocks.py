@@ -156,6 +156,10 @@ def arrow_work(batch: Any, task: str | None, key: str | None) -> dict[str, Any]:
     annotation is the task's one compact answer) and ``tail`` (the value text of the ``one`` rows,
     in their order).
     """
+    # No Python value is handed to a compute function here (``pc.equal(a, "")``, ``fill_null(a,
+    # False)``): pyarrow converts one with its pandas-aware converter, which imports pandas, and this
+    # runs in `Prefetch`'s thread while the main thread imports pandas: the thread would wait for it
+    # (it did, ~0.13 s, before its first block).
     import pyarrow.compute as pc
 
     names = set(batch.schema.names)
@@ -163,7 +167,8 @@ def arrow_work(batch: Any, task: str | None, key: str | None) -> dict[str, Any]:
     out["created"] = pc.strptime(batch.column("created_at"), format=_DATE_FORMAT, unit="ns", error_is_null=True)
     if "metadata" in names:
         meta = batch.column("metadata")
-        out["meta_shape"] = pc.or_(pc.and_(pc.starts_with(meta, "{"), pc.ends_with(meta, "}")), pc.equal(meta, ""))
+        empty = pc.invert(pc.cast(pc.binary_length(meta), "bool"))  # == "": no Python scalar (see above)
+        out["meta_shape"] = pc.or_(pc.and_(pc.starts_with(meta, "{"), pc.ends_with(meta, "}")), empty)
         # the literal first (RE2 skips ahead to an 's' faster than to a '"'), the pattern on its hits
         seen = pc.match_substring_regex(meta, "seen_before")
         if pc.any(seen).as_py():
@@ -172,8 +177,8 @@ def arrow_work(batch: Any, task: str | None, key: str | None) -> dict[str, Any]:
     sdata = batch.column("subject_data")
     out["sd_shape"] = pc.and_(pc.starts_with(sdata, "{"), pc.ends_with(sdata, "}"))
     first_key = pc.extract_regex(sdata, _FIRST_KEY)
-    out["sd_first_key"] = pc.fill_null(
-        pc.and_(pc.is_valid(first_key), pc.equal(first_key.field("k"), batch.column("subject_ids"))), False)
+    same = pc.equal(first_key.field("k"), batch.column("subject_ids"))
+    out["sd_first_key"] = pc.and_kleene(same, pc.is_valid(same))  # null -> False: fill_null(same, False)
     if key is not None:
         out["cand"] = pc.extract_regex(sdata, _key_regex(key))
     if task is not None:
@@ -181,9 +186,9 @@ def arrow_work(batch: Any, task: str | None, key: str | None) -> dict[str, Any]:
         one = pc.match_substring_regex(ann, _one_regex(task))
         out["one"] = one
         sub = ann.filter(one)
-        # the value is what follows the last '"value":', less the closing '}]'
-        tail = pc.list_element(pc.split_pattern(sub, '"value":', max_splits=1, reverse=True), 1)
-        out["tail"] = pc.utf8_slice_codeunits(tail, 0, -2)
+        # the value is what follows '"value":' (once only in these rows: a '"' inside a JSON string is
+        # escaped), less the closing '}]'
+        out["tail"] = pc.extract_regex(sub, r'(?s)"value":(?P<v>.*)\}\]$').field("v")
     return out
 
 

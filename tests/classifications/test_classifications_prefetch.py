@@ -103,3 +103,67 @@ def test_the_console_script_flushes_its_output_and_exits_with_the_status(tmp_pat
     assert bad.stderr.strip().endswith("nope.csv: export not found")
     usage = subprocess.run([*script, "aggregate", str(export)], capture_output=True, text=True)
     assert usage.returncode == 2 and "--out" in usage.stderr
+
+
+def test_the_reader_thread_work_imports_no_pandas_and_takes_the_answer_whole(tmp_path: Path) -> None:
+    """`arrow_work` runs in the prefetch thread while the main thread imports pandas: it must not import
+    pandas itself (pyarrow does when handed a Python value), or it waits for that import. Its ``tail``
+    (the answer's JSON text) is the text after ``"value":``, even when the label quotes that key."""
+    export = tmp_path / "e.csv"
+    export.write_text(
+        "classification_id,user_name,workflow_id,workflow_version,created_at,annotations,subject_data,subject_ids,"
+        "metadata\n"
+        '1,a,7,1.1,2020-01-01 00:00:00 UTC,"[{""task"":""T0"",""task_label"":""say \\""value\\"": x"",'
+        '""value"":""A star""}]","{""9"":{""#candidate_id"":""C1""}}",9,"{}"\n'
+        '2,b,7,1.1,not a date,"[{""task"":""T0"",""value"":[""a"",""b""]}]","{""8"":{}}",9,\n'
+        '3,c,7,1.1,2020-01-01 00:00:01 UTC,"[{""task"":""T1"",""value"":1}]","{""9"":{""#candidate_id"":7}}",9,'
+        '"{""seen_before"": true}"\n')
+    code = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from hunt_clusters.classifications._blocks import arrow_work, read_columns, read_header, record_batches\n"
+        "p = Path(sys.argv[1])\n"
+        "[batch] = list(record_batches(p, read_columns(read_header(p)), 1 << 20, []))\n"
+        "w = arrow_work(batch, 'T0', '#candidate_id')\n"
+        "print(json.dumps({'pandas': 'pandas' in sys.modules, 'tail': w['tail'].to_pylist(),\n"
+        "    'one': w['one'].to_pylist(), 'created': [t is not None for t in w['created'].to_pylist()],\n"
+        "    'meta_shape': w['meta_shape'].to_pylist(), 'seen': w['seen'].to_pylist(),\n"
+        "    'first_key': w['sd_first_key'].to_pylist(), 'cand': w['cand'].to_pylist()}))\n")
+    r = subprocess.run([sys.executable, "-c", code, str(export)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    got = json.loads(r.stdout)
+    assert got["pandas"] is False
+    assert got["one"] == [True, True, False]
+    assert got["tail"] == ['"A star"', '["a","b"]']
+    assert got["created"] == [True, False, True]
+    assert got["meta_shape"] == [True, True, True]  # "{}", "" (no metadata) and an object
+    assert got["seen"] == [False, False, True]
+    assert got["first_key"] == [True, False, True]  # row 2: subject_data's key 8 is not subject 9
+    assert got["cand"] == [{"s": '"C1"', "n": ""}, None, {"s": "", "n": "7"}]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists() or "THP_enabled" not in Path("/proc/self/status").read_text(),
+                    reason="Linux only: the process's transparent-huge-page switch is read from /proc")
+def test_aggregate_sets_its_allocator_settings_before_pyarrow_loads_and_keeps_the_users(tmp_path: Path) -> None:
+    """``aggregate`` turns transparent huge pages off for its process (mimalloc does, told by
+    MIMALLOC_ALLOW_THP=0 before pyarrow loads) and OpenBLAS to one thread; a value the user set is kept."""
+    import os
+
+    export = write_example_export(tmp_path / "e.csv")
+    code = (
+        "import sys, os\n"
+        "from hunt_clusters.cli import main\n"
+        "assert main(['-q', 'aggregate', sys.argv[1], '--out', sys.argv[2], '--duplicates', 'all']) == 0\n"
+        "thp = open('/proc/self/status').read().split('THP_enabled:')[1].split()[0]\n"
+        "print(thp, os.environ['OPENBLAS_NUM_THREADS'], 'pyarrow' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("MIMALLOC_ALLOW_THP", "OPENBLAS_NUM_THREADS")}
+    r = subprocess.run([sys.executable, "-c", code, str(export), str(tmp_path / "o1")], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1].split() == ["0", "1", "True"]
+    r = subprocess.run([sys.executable, "-c", code, str(export), str(tmp_path / "o2")], capture_output=True,
+                       text=True, env={**env, "MIMALLOC_ALLOW_THP": "1", "OPENBLAS_NUM_THREADS": "2"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1].split() == ["1", "2", "True"]
