@@ -167,3 +167,25 @@ def test_aggregate_sets_its_allocator_settings_before_pyarrow_loads_and_keeps_th
                        text=True, env={**env, "MIMALLOC_ALLOW_THP": "1", "OPENBLAS_NUM_THREADS": "2"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1].split() == ["1", "2", "True"]
+
+
+def test_an_export_over_the_mapping_size_is_read_with_the_same_result(real_dir: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small exports are memory-mapped for the parser, larger ones read (a mapping's pages count in the
+    process's resident memory): both give the same votes, rejects and summary."""
+    import pyarrow as pa
+
+    from hunt_clusters.classifications import _blocks
+
+    path = real_dir / "zooniverse_exports" / "galaxy_zoo_decals_classifications.csv"
+    options = ReadOptions(task="T0", candidate_key=None, duplicates="all")
+    mapped: list[str] = []
+    real_map = pa.memory_map
+    monkeypatch.setattr(pa, "memory_map", lambda p, *a, **k: mapped.append(p) or real_map(p, *a, **k))
+    small = read_export(path, options)
+    assert mapped == [str(path)]
+    monkeypatch.setattr(_blocks, "MAP_MAX_BYTES", path.stat().st_size - 1)
+    large = read_export(path, options)
+    assert mapped == [str(path)]  # not mapped this time
+    _same(small, large)
+    assert small.summary.rows_in > 0 and len(small.votes) > 0
