@@ -19,11 +19,11 @@ command's steps one after the other in a child process, with the CPU of each (wh
 Per-subject answer counts (a) and votes per subject (b) must equal panoptes_aggregation's (ours with
 ``duplicates="all"``, since its CLI ignores its own duplicate filter).
 
-Figures (three runs, load average 0.7-1.7 on 2 cores; docs/aggregate.md, "Speed and memory"): anchor
-34.7 / 35.0 / 31.4 s; the command, median of 7 runs, 0.64 / 0.79 / 0.65 s wall (0.85 / 1.06 / 0.85 s
-CPU): 55x / 44x / 48x (target 50x; the runs of one benchmark spread over 0.54-1.24 s); reader +
-majority in one process 0.34-0.36 s (87-101x). Of the command's CPU, 0.35 s is importing pandas,
-numpy and pyarrow.
+Figures (three runs, load average 0.8-1.0 on 2 cores; docs/aggregate.md, "Speed and memory"): anchor
+33.3 / 33.8 / 33.1 s; the command, median of 7 runs, 0.56 / 0.54 / 0.54 s wall (0.79 / 0.77 / 0.77 s
+CPU): 59x / 63x / 61x (target 50x; the runs of one benchmark within 0.52-0.61 s); reader + majority in
+one process 0.31-0.38 s (87-107x). Of the command's CPU, 0.22-0.25 s is importing pandas, numpy and
+pyarrow. The phases child applies the command's process settings (``PROCESS_SETTINGS``) first.
 
 Part 2 (anchor: < 3 min, < 4 GB peak memory): a ``--big-rows`` export through reader + votes +
 majority in a child process; wall time and peak RSS (``ru_maxrss``) of that process are printed,
