@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -131,8 +133,6 @@ def test_the_reader_thread_work_imports_no_pandas_and_takes_the_answer_whole(tmp
         "    'first_key': w['sd_first_key'].to_pylist(), 'cand': w['cand'].to_pylist()}))\n")
     r = subprocess.run([sys.executable, "-c", code, str(export)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    import json
-
     got = json.loads(r.stdout)
     assert got["pandas"] is False
     assert got["one"] == [True, True, False]
@@ -149,8 +149,6 @@ def test_the_reader_thread_work_imports_no_pandas_and_takes_the_answer_whole(tmp
 def test_aggregate_sets_its_allocator_settings_before_pyarrow_loads_and_keeps_the_users(tmp_path: Path) -> None:
     """``aggregate`` turns transparent huge pages off for its process (mimalloc does, told by
     MIMALLOC_ALLOW_THP=0 before pyarrow loads) and OpenBLAS to one thread; a value the user set is kept."""
-    import os
-
     export = write_example_export(tmp_path / "e.csv")
     code = (
         "import sys, os\n"
