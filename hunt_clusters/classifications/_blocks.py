@@ -62,6 +62,9 @@ def _key_regex(key: str) -> str:
 
 def read_header(path: Path) -> list[str]:
     """The export's header row; `InputError` naming the file when it is missing, empty or lacks columns."""
+    if path.exists() and not path.is_file() and not path.is_dir():  # the reader maps it and seeks its end
+        raise InputError(f"{path}: not a regular file (a pipe or a device?); save the export to a file and "
+                         "give that file's path")
     try:
         with open(path, newline="", encoding="utf-8") as f:
             row = next(csv.reader(f), None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,10 @@ def test_missing_columns_and_bad_files(tmp_path: Path) -> None:
         read_export(p)
     with pytest.raises(InputError, match="export not found"):
         read_export(tmp_path / "nope.csv")
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)  # `aggregate <(zcat export.csv.gz)` gives a pipe: said, not misread as a header
+    with pytest.raises(InputError, match=r"fifo.csv: not a regular file \(a pipe or a device\?\); save the export"):
+        read_export(fifo)
     ok = write_export_rows([export_row(1, "a", 5, "x", candidate_id="C")], tmp_path / "r.csv")
     with open(ok, "a") as f:
         f.write("2,b,,ip,1,name,1.1,2020-01-01 00:00:00 UTC,,,{},[],{},5,EXTRA\n")
