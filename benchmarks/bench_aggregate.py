@@ -23,7 +23,7 @@ Figures (three runs, load average 0.8-1.0 on 2 cores; docs/aggregate.md, "Speed 
 33.3 / 33.8 / 33.1 s; the command, median of 7 runs, 0.56 / 0.54 / 0.54 s wall (0.79 / 0.77 / 0.77 s
 CPU): 59x / 63x / 61x (target 50x; the runs of one benchmark within 0.52-0.61 s); reader + majority in
 one process 0.31-0.38 s (87-107x). Of the command's CPU, 0.22-0.25 s is importing pandas, numpy and
-pyarrow. The phases child applies the command's process settings (``PROCESS_SETTINGS``) first.
+pyarrow. The phases child applies the command's process settings (``apply_process_settings``) first.
 
 Part 2 (anchor: < 3 min, < 4 GB peak memory): a ``--big-rows`` export through reader + votes +
 majority in a child process; wall time and peak RSS (``ru_maxrss``) of that process are printed,
@@ -222,11 +222,10 @@ def run_command(export: Path, workflows: Path, out: Path) -> tuple[dict[int, int
 
 #: The command's steps one after the other in a child process, CPU seconds of each (where the time goes).
 _PHASES = """
-import os, sys, time, json
+import sys, time, json
 from pathlib import Path
-from hunt_clusters.cli._aggregate import PROCESS_SETTINGS  # what the command sets before pyarrow loads
-for name, value in PROCESS_SETTINGS.items():
-    os.environ.setdefault(name, value)
+from hunt_clusters.cli._aggregate import apply_process_settings
+apply_process_settings()  # what the command does before pyarrow loads
 c0 = time.process_time()
 marks = []
 def mark(name):

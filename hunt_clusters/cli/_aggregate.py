@@ -132,9 +132,15 @@ def _read_experts(path: Path) -> pd.Series:
 PROCESS_SETTINGS = {"MIMALLOC_ALLOW_THP": "0", "OPENBLAS_NUM_THREADS": "1"}
 
 
-def run(args: argparse.Namespace) -> int:
-    for name, value in PROCESS_SETTINGS.items():  # before pyarrow and numpy load (no effect once loaded)
+def apply_process_settings() -> None:
+    """Put `PROCESS_SETTINGS` in the environment where it has no value yet; call it before pyarrow and
+    numpy load (no effect once they are loaded)."""
+    for name, value in PROCESS_SETTINGS.items():
         os.environ.setdefault(name, value)
+
+
+def run(args: argparse.Namespace) -> int:
+    apply_process_settings()
     from ..workflow import load_workflow
 
     check_output_dir(args.out, "--out")  # before the export is read, not after
