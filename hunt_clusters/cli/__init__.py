@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "_workflow",
     "_export",
     "_simulate_volunteers",
+    "_simulate_experts",
     "_aggregate",
     "_train",
     "_predict",

@@ -21,7 +21,8 @@ from .._errors import InputError
 from . import _physics as ph
 from ._candidate import CandidateTask, simulate_candidate
 from ._config import SurveyConfig
-from ._experts import expert_labels
+from ._observers import expert_labels_from_cues
+from ._perception import CUE_COLUMNS
 from ._truth import draw_truth
 
 log = logging.getLogger(__name__)
@@ -148,10 +149,16 @@ def build_catalogue(truth: Table, results: list[dict[str, Any]], config: SurveyC
     cat["galaxy_re_arcsec"] = re
     cat = cat[list(CONTRACT_COLUMNS) + [c for c in _EXTRA_COLUMNS if c in cat.colnames]]
 
-    rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(2,)))
-    labels = expert_labels(cat, config.expert_lapse, rng)
+    # the experts see the rendered subjects only (cues measured by the workers on the tensors)
     expert = np.asarray(cat["in_expert"], dtype=bool)
-    cat["expert_class"] = _masked(np.where(expert, labels, "").astype("U6"), ~expert, "expert_class")
+    labels = np.full(n, "", dtype="U6")
+    if expert.any():
+        import pandas as pd
+
+        cues = pd.DataFrame({"candidate_id": np.asarray(cat["candidate_id"]).astype(str)[expert],
+                             **{k: res[f"cue_{k}"][expert] for k in CUE_COLUMNS}})
+        labels[expert] = expert_labels_from_cues(cues, seed=config.seed, lapse=config.expert_lapse)
+    cat["expert_class"] = _masked(labels, ~expert, "expert_class")
     for name, unit in _UNITS.items():
         if name in cat.colnames:
             cat[name].unit = unit
