@@ -68,6 +68,8 @@ SIGMA_MULTI = 0.35
 SIGMA_EDGE = 0.08
 #: S/N at which the perception noise doubles [A: a 5-sigma feature is seen at all, Rose 1948].
 SNR_HALF = 5.0
+#: S/N at which the optical noise is judged where nothing is detected (the detection threshold).
+DETECTION_SNR = 3.0
 #: Personal criteria: rms shift of each threshold across volunteers (log units) [A].
 CRITERION_SPREAD = 0.15
 #: Fractions of volunteers with a personal bias [A; GZ DECaLS: ~1 % over-report artefacts].
@@ -192,8 +194,9 @@ def class_probabilities(cues: Mapping[str, np.ndarray], who: Observers) -> np.nd
     scale = who.noise / who.skill
     xsnr = np.maximum(cues["x_peak_snr"], 0.1)
     x_noise = (1.0 + SNR_HALF / xsnr) * scale
-    near_snr = np.maximum(cues["o_near_snr"], 0.1)
-    cen_snr = np.maximum(cues["o_central_snr"], 0.1)
+    # nothing detected: judged at the detection limit (S/N 3), not at S/N 0
+    near_snr = np.where(cues["o_near_snr"] > 0, np.maximum(cues["o_near_snr"], 0.1), DETECTION_SNR)
+    cen_snr = np.where(cues["o_central_snr"] > 0, np.maximum(cues["o_central_snr"], 0.1), DETECTION_SNR)
 
     def test(u: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):

@@ -24,8 +24,8 @@ the optical channel, after undoing its asinh stretch:
 
 * ``o_n_near``: objects detected above ``DETECT_SIGMA`` x the sky noise within the lowest
   contour (at least ``NEAR_MIN_ARCSEC``, at most ``NEAR_MAX_ARCSEC`` from the X-ray centroid);
-* ``o_n_ext_near``: how many of them are extended (flux / peak ratio > 1.5 x the field's
-  stellar locus);
+* ``o_n_ext_near``: how many of them are extended (flux / peak ratio > 1.5 x the stellar
+  locus: the field's bright objects, at most the seeing-limited PSF's ``2 pi sigma^2``);
 * ``o_central_radius_arcsec``, ``o_central_snr``, ``o_central_extended``: the isophotal radius,
   peak S/N and shape of the object nearest the X-ray centroid within ``CENTRAL_ARCSEC`` (0 when
   there is none);
@@ -58,7 +58,7 @@ from .._errors import InputError
 log = logging.getLogger(__name__)
 
 #: Bump when a cue's definition changes: cached cues of another version are measured again.
-PERCEPTION_VERSION = 3
+PERCEPTION_VERSION = 4
 #: X-ray channel scale of the tensors (`hunt_clusters.subjects._tensors`).
 XRAY_SOFTENING = 3.0
 XRAY_SNR_MAX = 100.0
@@ -74,6 +74,10 @@ NEAR_MIN_ARCSEC = 20.0
 NEAR_MAX_ARCSEC = 90.0
 #: The object at the X-ray position: the nearest one within this distance.
 CENTRAL_ARCSEC = 12.0
+#: Gaussian sigma of a star in the tensor: DSS seeing 2.5" FWHM (mock-physics.md), the 1"
+#: pixels and the tensor's anti-aliasing (one tensor pixel FWHM) added in quadrature, for 2.8"
+#: tensor pixels: sqrt(1.06^2 + 2.81^2 / 12 + 1.19^2) [D].
+PSF_SIGMA_ARCSEC = 1.8
 #: Asinh stretch parameter of the optical channel (render's ``stretch_a`` default).
 STRETCH_A = 0.1
 
@@ -210,7 +214,12 @@ def _optical_cues(opt: np.ndarray, scale: float, region: np.ndarray, centroid: t
     peak_snr = objs["peak"] / rms
     ratio = objs["flux"] / np.maximum(objs["peak"], 1e-12)
     bright = peak_snr >= 10.0
-    locus = float(np.percentile(ratio[bright], 25)) if bright.sum() >= 3 else float(np.percentile(ratio, 25))
+    # star-like objects have flux / peak = 2 pi sigma^2 of the PSF: the field's stellar locus (a
+    # quarter of its bright objects), at most that of the seeing-limited PSF resampled to the tensor
+    psf = PSF_SIGMA_ARCSEC / scale
+    locus = 2.0 * np.pi * max(psf, 0.5) ** 2
+    if bright.sum() >= 3:
+        locus = min(locus, float(np.percentile(ratio[bright], 25)))
     extended = ratio > 1.5 * locus
     radius = np.sqrt(objs["npix"] / np.pi) * scale
     d = np.hypot(x - centroid[0], y - centroid[1]) * scale
