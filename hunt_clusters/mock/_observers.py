@@ -64,7 +64,7 @@ SIGMA_CORE = 0.15
 SIGMA_RICH = 0.35
 SIGMA_BIG = 0.25
 SIGMA_WEAK = 0.15
-SIGMA_MULTI = 0.35
+SIGMA_MULTI = 0.2
 SIGMA_EDGE = 0.08
 #: S/N at which the perception noise doubles [A: a 5-sigma feature is seen at all, Rose 1948].
 SNR_HALF = 5.0

@@ -17,7 +17,7 @@ X-ray (the contours of the picture), on the S/N map recovered from the X-ray cha
   reach 75 % of it (comparable sources: a pair, not a cluster's faint neighbour);
 * ``x_edge``: fraction of the lowest contour's outline that runs along a field with no X-ray
   data (exposure 0 gives exactly 0 in the tensor) or along the tensor's border;
-* ``x_offset_arcsec``: distance of the peak from the centre.
+* ``x_offset_arcsec``: distance of the peak from the centre (0 without a source above S/N 3).
 
 Optical (the picture under the contours), with `sep` (SExtractor's algorithms; Barbary 2016) on
 the optical channel, after undoing its asinh stretch:
@@ -137,7 +137,7 @@ def _xray_cues(snr: np.ndarray, scale: float) -> tuple[dict[str, float], np.ndar
         "x_core_arcsec": 0.0,
         "x_n_peaks": 0.0,
         "x_edge": 0.0,
-        "x_offset_arcsec": float(r[iy, ix]),
+        "x_offset_arcsec": 0.0,
     }
     region = np.zeros(snr.shape, dtype=bool)
     centroid = (c, c)
@@ -170,6 +170,7 @@ def _xray_cues(snr: np.ndarray, scale: float) -> tuple[dict[str, float], np.ndar
         x_radius_arcsec=_equivalent_radius(region, scale),
         x_core_arcsec=_equivalent_radius(core, scale),
         x_n_peaks=float(max(1, n_peaks)),
+        x_offset_arcsec=float(r[iy, ix]),
         x_edge=float(on_edge.sum() / max(1, outline.sum())),
     )
     return cues, region, centroid
