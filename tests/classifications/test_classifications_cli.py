@@ -92,15 +92,17 @@ def test_aggregate_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_aggregate_mock_export_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A mock export (mock volunteers) through the command, truth given as the expert table (ECSV)."""
+    """A mock export (mock volunteers) through the command, mock experts of the same pictures as the expert table (ECSV)."""
     from astropy.table import Table
 
     mock_write, VolunteerConfig, synthetic_subject_set = hm.mock_writer()
+    from hunt_clusters.mock import expert_labels_from_cues
+
     manifest, catalogue = synthetic_subject_set(80, seed=3)
     mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=3, retirement=12),
                workflows_out=tmp_path / "workflows.csv")
     truth = Table({"candidate_id": catalogue["candidate_id"].astype(str).to_numpy(),
-                   "expert_class": catalogue["true_class"].astype(str).to_numpy()})
+                   "expert_class": expert_labels_from_cues(catalogue, seed=3, lapse=0.05)})
     truth.write(tmp_path / "candidates.ecsv")
     out = tmp_path / "out"
     rc = main(["-q", "aggregate", str(tmp_path / "mock.csv"), "--out", str(out), "--workflows-export",
