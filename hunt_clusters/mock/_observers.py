@@ -23,8 +23,9 @@ The field guide's rule, in order (``A`` = a source worth classifying):
 With independent tests the class probabilities follow in closed form (`class_probabilities`).
 Volunteers also have personal biases (some call every extended source ``low-z``, some never
 answer ``hi-z``, a few call many things ``other``) and lapses (an answer at random). Experts
-perceive with less noise, have no biases, count only extended objects as galaxies (volunteers
-count every object inside the contours), and are more conservative about weak sources.
+perceive with less noise, have no biases, call a central object a big galaxy only when it is
+extended, are more conservative about weak sources, and their lapses are hurried glances (the
+same rule with a volunteer's noise), not random answers.
 
 Every number is in ``docs/mock-volunteers.md`` with its source; none was tuned to a result.
 """
@@ -78,6 +79,8 @@ NO_HIZ_FRACTION = 0.10  #: never answers "hi-z" (empty contours are "something e
 OTHER_CALLER_FRACTION = 0.01  #: answers "other" for anything not obvious
 #: Lapse rate: ``lapse ~ Beta(1, 24)`` (mean 0.04, up to ~0.1) [A: Wichmann & Hill 2001: 0-0.05].
 LAPSE_A, LAPSE_B = 1.0, 24.0
+#: Mean volunteer skill, Beta(6, 2) (mock-physics.md): the noise of an expert's hurried glance.
+VOLUNTEER_MEAN_SKILL = 0.75
 #: Experts: skill (noise divided by it) [mock-physics.md: experts 0.9-0.95; we use the top].
 EXPERT_SKILL = 0.95
 #: Experts' perception noise relative to a volunteer of the same skill [A].
@@ -190,8 +193,17 @@ def class_probabilities(cues: Mapping[str, np.ndarray], who: Observers) -> np.nd
     >>> [round(float(v), 3) for v in p[0]]  # nothing in the picture: something else
     [0.0, 0.0, 0.0, 0.0, 1.0]
     """
+    p = _rule(cues, who, who.noise / who.skill)
+    # a volunteer's lapse: any answer (a slip of the mouse); an expert's: a hurried glance, the
+    # same rule seen with an average volunteer's noise (errors a person makes, not random ones)
+    glance = _rule(cues, who, np.full(who.skill.size, 1.0 / VOLUNTEER_MEAN_SKILL))
+    slip = np.where(who.expert[:, None], glance, 1.0 / _K)
+    return (1.0 - who.lapse)[:, None] * p + who.lapse[:, None] * slip
+
+
+def _rule(cues: Mapping[str, np.ndarray], who: Observers, scale: np.ndarray) -> np.ndarray:
+    """The field guide's rule on cues perceived with noise ``scale`` x the base noise (no lapses)."""
     k = who.skill.size
-    scale = who.noise / who.skill
     xsnr = np.maximum(cues["x_peak_snr"], 0.1)
     x_noise = (1.0 + SNR_HALF / xsnr) * scale
     # nothing detected: judged at the detection limit (S/N 3), not at S/N 0
@@ -212,7 +224,7 @@ def class_probabilities(cues: Mapping[str, np.ndarray], who: Observers) -> np.nd
                  SIGMA_BIG * (1.0 + SNR_HALF / cen_snr) * scale)
     p_big = np.where(who.expert, p_big * (cues["o_central_extended"] > 0), p_big)
     p_ext = test(_log_ratio(cues["x_core_arcsec"], CORE_ARCSEC) - who.shift[:, 0], SIGMA_CORE * x_noise)
-    n_gal = np.where(who.expert, cues["o_n_ext_near"], cues["o_n_near"])
+    n_gal = cues["o_n_near"]
     p_rich = test(np.log((1.0 + n_gal) / (1.0 + RICH_N)) - who.shift[:, 1],
                   SIGMA_RICH * (1.0 + SNR_HALF / near_snr) * scale)
     p_rich = np.where(who.lowz_caller, 1.0, p_rich)
@@ -230,8 +242,7 @@ def class_probabilities(cues: Mapping[str, np.ndarray], who: Observers) -> np.nd
     p[unclear] = 0.0
     p[unclear, OTHER] = 1.0
     p = np.clip(p, 0.0, None)
-    p /= p.sum(axis=1, keepdims=True)
-    return (1.0 - who.lapse)[:, None] * p + who.lapse[:, None] / _K
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def draw_answers(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
