@@ -23,7 +23,9 @@ rest of the pipeline (see docs/formats.md and docs/mock-survey.md):
 
 Candidates are clusters (low-z, hi-z), nearby galaxies, bright point sources and artefacts, with
 the sizes of Kosiba et al. (2020): 1707 classified by experts, 1600 for Zooniverse, 404 in both,
-a spectroscopic test set of 85 clusters + 85 non-clusters inside the overlap. The same --seed
+a spectroscopic test set of 85 clusters + 85 non-clusters inside the overlap. The experts'
+labels (expert_class) come from the rendered pictures alone, as 'hunt-clusters simulate-experts'
+gives them for the rendered expert set (docs/mock-volunteers.md). The same --seed
 always writes the same survey, whatever --jobs. Prints the class mix, the redshift distribution
 and the experts' confusion matrix.
 
