@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from astropy import units as u
 from astropy.table import MaskedColumn, Table
 from tqdm import tqdm
@@ -153,8 +154,6 @@ def build_catalogue(truth: Table, results: list[dict[str, Any]], config: SurveyC
     expert = np.asarray(cat["in_expert"], dtype=bool)
     labels = np.full(n, "", dtype="U6")
     if expert.any():
-        import pandas as pd
-
         cues = pd.DataFrame({"candidate_id": np.asarray(cat["candidate_id"]).astype(str)[expert],
                              **{k: res[f"cue_{k}"][expert] for k in CUE_COLUMNS}})
         labels[expert] = expert_labels_from_cues(cues, seed=config.seed, lapse=config.expert_lapse)

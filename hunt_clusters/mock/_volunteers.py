@@ -96,7 +96,6 @@ EARLY_LABELS: Mapping[str, str] = {
 }
 
 _K = len(CLASSES)
-_IDX = {c: i for i, c in enumerate(CLASSES)}
 
 _USER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/72.0.3626.121 Safari/537.36",
