@@ -161,7 +161,9 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
         bad = ~((v >= 0) & (v <= hi))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{p}, row {i + 2} ({df['candidate_id'].iloc[i]}): {c} {df[c].iloc[i]!r} "
+            raw = df[c].iloc[i]
+            shown = "(empty)" if pd.isna(raw) else repr(raw.item() if isinstance(raw, np.generic) else raw)
+            raise InputError(f"{p}, row {i + 2} ({df['candidate_id'].iloc[i]}): {c} {shown} "
                              f"is not a number between 0 and {hi:g}")
         df[c] = v
     df.attrs["source"] = str(p)
@@ -336,10 +338,11 @@ def decide(
     llr = table["log_bayes_volunteers"].to_numpy(dtype=np.float64)
     p_cnn = table["p_cnn"].to_numpy(dtype=np.float64)
     has_cnn = np.isfinite(p_cnn) & cfg.cnn_prior
-    prior = np.full(len(table), prior_logit)
-    prior[has_cnn] = _logit(np.clip(p_cnn[has_cnn], cfg.cnn_floor, 1 - cfg.cnn_floor))
+    prior_p = np.full(len(table), float(expit(prior_logit)))
+    prior_p[has_cnn] = np.clip(p_cnn[has_cnn], cfg.cnn_floor, 1 - cfg.cnn_floor)
     p_vol = expit(prior_logit + llr)
-    post = expit(prior + llr)
+    # without evidence the posterior is the prior itself (not logit and back: 0.9 stays 0.9)
+    post = np.where(llr == 0, prior_p, expit(_logit(prior_p) + llr))
     table["p_volunteers"] = np.where(table["n_votes"] > 0, p_vol, np.nan)
     table["p_posterior"] = post
     # -- the decision -------------------------------------------------------------------------
