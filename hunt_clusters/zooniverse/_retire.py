@@ -130,15 +130,16 @@ def apply_retirement(
         return RetireResult(len(ids), len(experts), dry_run=True, plan=tuple(plan),
                             elapsed_s=time.perf_counter() - t0)
     conn = connect(config or ZooniverseConfig(), credentials)
-    get_resource(conn, "workflows", wid, f"workflow {wid}")
+    raw = get_resource(conn, "workflows", wid, f"workflow {wid}")
+    etag = raw.pop("_etag", None)
     if experts:
         get_resource(conn, "subject_sets", str(expert_set).strip(), f"subject set {expert_set}")
     from ._client import _panoptes
 
     pc = _panoptes()
-    wf = pc.Workflow(int(wid))  # an id only: no GET
     done = 0
     with conn.client:  # panoptes-client's calls use the thread's current client
+        wf = pc.Workflow(raw, etag)  # from the GET above: Workflow(id) would GET it again
         for b in batches:
             try:
                 conn.n_requests += 1
