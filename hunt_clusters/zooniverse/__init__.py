@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         link_subjects,
         link_workflow,
         upload_subject_set,
+        with_priority,
     )
     from ._retire import RETIRE_BATCH, RETIREMENT_REASONS, RetireResult, apply_retirement
     from ._workflow import PushResult, pull_workflow, push_workflow, workflow_attributes
@@ -51,7 +52,8 @@ _WHERE: dict[str, str] = {
                      "UploadLockedError"), "_ledger"),
     **dict.fromkeys(("MAX_MEDIA_BYTES", "REQUIRED_COLUMNS", "SubjectRecord", "read_subject_set"), "_manifest"),
     **dict.fromkeys(("LINK_BATCH", "UploadResult", "find_project", "find_subject_set", "find_workflow",
-                     "index_by_candidate", "link_subjects", "link_workflow", "upload_subject_set"), "_upload"),
+                     "index_by_candidate", "link_subjects", "link_workflow", "upload_subject_set",
+                     "with_priority"), "_upload"),
     **dict.fromkeys(("RETIRE_BATCH", "RETIREMENT_REASONS", "RetireResult", "apply_retirement"), "_retire"),
     **dict.fromkeys(("PushResult", "pull_workflow", "push_workflow", "workflow_attributes"), "_workflow"),
 }
@@ -112,5 +114,6 @@ __all__ = [
     "read_subject_set",
     "resolve_endpoint",
     "upload_subject_set",
+    "with_priority",
     "workflow_attributes",
 ]
