@@ -197,3 +197,15 @@ def test_read_predictions_rejects_duplicates(tmp_path: Path) -> None:
     p.write_text("candidate_id,p_cluster\nA,0.5\nA,0.6\n")
     with pytest.raises(InputError, match=r"row 3: candidate 'A' appears twice"):
         read_predictions(p)
+
+
+def test_doctests() -> None:
+    """The Examples sections of the retire modules run and give what they show."""
+    import doctest
+
+    from hunt_clusters.retire import _caesar, _decide
+    from hunt_clusters.zooniverse import _retire
+
+    for mod in (_decide, _caesar, _retire):
+        result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0 and result.failed == 0, mod.__name__
