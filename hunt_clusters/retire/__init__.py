@@ -1,4 +1,4 @@
-"""The CNN and the volunteers together: posteriors, retirement decisions, priorities, Caesar rules."""
+"""The CNN and the volunteers together: posteriors, retirement decisions, priorities, Caesar rules, replays."""
 
 from ._caesar import CAESAR_EXTRACTOR_KEY, caesar_definitions, caesar_extracts
 from ._decide import (
@@ -13,9 +13,16 @@ from ._decide import (
     read_predictions,
     run_columns,
 )
+from ._replay import POLICY_COLUMNS, POLICY_KINDS, Policy, ReplayResult, crowd_votes, replay
 from ._io import OUTPUT_FILES, RetireInputs, attach_ledger, read_gold, read_votes, write_outputs
 
 __all__ = [
+    "POLICY_COLUMNS",
+    "POLICY_KINDS",
+    "Policy",
+    "ReplayResult",
+    "crowd_votes",
+    "replay",
     "OUTPUT_FILES",
     "PRIORITY_SCORES",
     "RetireInputs",
