@@ -41,7 +41,8 @@ class Policy:
     kind : {"count", "swap", "swap-cnn"}
         ``count``: every subject gets ``count`` votes and the plain consensus (`MajorityVote`)
         labels it, Panoptes' ``classification_count`` retirement. ``swap``: `decide` without the
-        CNN prior (SWAP alone); ``swap-cnn``: `decide` with it.
+        CNN at all (SWAP alone: no CNN prior, no disagreement or spread rule); ``swap-cnn``:
+        `decide` with the CNN's predictions as prior.
     count : int
         Votes per subject of a ``count`` policy, and the most any policy gives a subject.
     config : RetireConfig
@@ -194,7 +195,7 @@ def replay(
         for step in range(1, pol.count + 1):
             budget[open_] = np.minimum(step, n_avail[open_.to_numpy()])
             seen = votes[pos < budget.reindex(votes["subject_id"]).to_numpy()]
-            d = decide(seen, predictions, gold=gold, config=cfg)
+            d = decide(seen, predictions if pol.kind == "swap-cnn" else None, gold=gold, config=cfg)
             dd = d[d["subject_id"].notna()].copy()
             dd["subject_id"] = dd["subject_id"].astype(np.int64)
             dd = dd.set_index("subject_id").reindex(subjects)
