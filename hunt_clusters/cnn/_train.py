@@ -40,6 +40,7 @@ RETRY_SEED_STEP = 1000
 #: Catalogue columns copied into the run folder's candidates.csv (for the report), where present.
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "candidate_id", "ra", "dec", "role", "in_overlap", "in_test", "redshift", "count_rate", "net_counts",
+    "extent_arcsec",
     "expert_class", "spec_class", "true_class", "vote_label", "image",
 )
 
