@@ -33,6 +33,12 @@ from ._metrics import (
 
 log = logging.getLogger(__name__)
 
+#: Below these sizes the CNN's figures are a quick look, not a measurement: fewer spectroscopic test
+#: candidates than this (the interval on an accuracy near 90 % is then wider than +-6 points), or fewer
+#: training candidates per model than this (demo --size small trains on ~120 and stays near chance).
+MEANINGFUL_TEST = 100
+MEANINGFUL_TRAIN = 500
+
 #: Subjects shown per class in the survey's gallery, and disagreements shown with pictures.
 GALLERY_PER_CLASS = 6
 N_DISAGREEMENTS = 8
@@ -491,6 +497,13 @@ def _verdict(run: RunFolder) -> tuple[str, dict[str, Any]]:
     data: dict[str, Any] = {"available": True, "votes_hard": models["votes-hard"]["ensemble"]["test"],
                             "expert_hard": models["expert-hard"]["ensemble"]["test"], "comparison": comp,
                             "volunteers_vs_experts": ov, "collapsed": collapsed, "n_test": n.get("test")}
+    n_train = min(int(v.get("n_train") or 0) for v in models.values())
+    if (n.get("test") or comp["n"]) < MEANINGFUL_TEST or n_train < MEANINGFUL_TRAIN:
+        data["not_meaningful"] = True
+        text = note(f"<b>These CNN figures are not meaningful</b>: {fmt(n.get('test') or comp['n'])} spectroscopic test "
+                    f"candidates and {n_train} training candidates per model (a quick look, e.g. <code>hunt-clusters "
+                    f"demo --size small</code>); a measurement needs at least {MEANINGFUL_TEST} test and "
+                    f"{MEANINGFUL_TRAIN} training candidates (<code>hunt-clusters demo</code> as typed).") + text
     if half > 0.05 or comp["n"] < 100:
         a = (comp["accuracy_a"] + comp["accuracy_b"]) / 2
         need = max(needed_test_size(a, 0.05), int(np.ceil(comp["n"] * (half / 0.05) ** 2)))

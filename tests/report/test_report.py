@@ -250,6 +250,8 @@ def test_verdict_comes_first_with_the_paired_figures_and_a_caveat(report: tuple[
     # +-15 points on 10 candidates: (15 / 5)^2 * 10 = 90, but a 95 % binomial +-5 at 95 % needs 73 -> 90
     assert metrics["verdict"]["caveat"]["needed_for_5_points"] == 90
     assert "Paired comparisons" in sec["cnn"] and "McNemar" in sec["cnn"]
+    # 20 training candidates per model, 10 test: a quick look, and the report says so first
+    assert v.index("not meaningful") < v.index("votes: 90.0%") and metrics["verdict"]["not_meaningful"]
 
 
 def test_selection_function_has_wilson_intervals_and_no_purity_against_redshift(
