@@ -77,3 +77,24 @@ def test_demo_runs_the_whole_mission(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert f"({n_ov_test} of them in the test set)" in html
     roles = rep["survey"]["roles"]
     assert roles.get("overlap", 0) + n_ov_test == len(overlap)  # role 'overlap' = the overlap outside the test set
+
+
+def test_the_default_demo_trains_on_the_paper_sized_survey(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 19, item 6: 'hunt-clusters demo' as typed simulates the paper's survey (170 test candidates,
+    ~1200 training candidates per model), not the small one whose CNN stays at chance."""
+    import argparse
+
+    from hunt_clusters.cli._demo import _steps, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    steps = {s[0]: s for s in _steps(parser.parse_args([]), Path("demo"))}
+    assert "--small" not in steps["simulate"] and "--n-test-clusters" not in steps["simulate"]
+    train = steps["train-on-votes"]
+    assert train[train.index("--runs") + 1] == "3" and train[train.index("--label-source") + 1] == "votes,expert"
+    small = {s[0]: s for s in _steps(parser.parse_args(["--size", "small"]), Path("demo"))}
+    assert "--small" in small["simulate"]
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--size standard (default)" in text and "minutes on 2 cores" in text and "not meaningful" in text
