@@ -23,16 +23,19 @@ repeat any of them by hand on your own data, and end with the comparison report:
    4 upload --dry-run     what would be sent to Zooniverse (--rehearse: to the local test double)
    5 simulate-volunteers  the classification export mock volunteers would produce
    6 aggregate            votes -> consensus labels, volunteers vs experts
-   7 train-on-votes       CNNs trained on the votes (hard, soft, Dirichlet targets), on the
-                          experts and on the truth, tested on the spectroscopic test set
+   7 train-on-votes       CNNs trained on the votes and on the experts (--size paper and small:
+                          also soft and Dirichlet targets and the truth), tested on the
+                          spectroscopic test set
    8 report               DIR/report/report.html: open it in a browser
 
 --size standard (default): the paper's survey (1707 expert / 1600 Zooniverse / 404 overlap /
 85+85 spectroscopic test candidates, 2903 in all); the CNN trained on votes and on expert labels
-(hard target), 3 runs each: enough candidates to learn and a test set of 170. about 12 minutes on 2 cores.
+(hard target), 3 runs each: enough candidates to learn and a test set of 170. Measured as typed:
+11.5 minutes on the project's shared 2-core machine (load average ~5; simulate 5 min, renders 2.5,
+training 4; docs/cnn.md).
 --size paper: the same survey, 10 runs of every model (votes hard, soft, Dirichlet; experts; the
 truth on equal and on the same candidates), about an hour on 2 cores. --size small: ~290
-candidates, a quick look at every step in a few minutes; its CNN figures are not meaningful (16
+candidates, a quick look at every step (not re-timed); its CNN figures are not meaningful (16
 test candidates, ~120 training candidates: chance level), and its report says so.
 
 examples:
@@ -58,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for everything the demo writes (default ./demo)")
     parser.add_argument("--size", choices=("standard", "small", "paper"), default="standard",
                         help="standard (default: the paper's survey, votes- and expert-trained CNN, 3 runs each; "
-                             "about 12 minutes on 2 cores), small (~290 candidates: a quick look, CNN figures not meaningful) "
+                             "11.5 min measured on 2 shared cores), small (~290 candidates: a quick look, CNN figures not meaningful) "
                              "or paper (the paper's survey, every model, 10 runs)")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the test suite's size
     parser.add_argument("--seed", type=int, default=0, help="random seed of the survey and the volunteers (default 0)")
