@@ -97,4 +97,4 @@ def test_the_default_demo_trains_on_the_paper_sized_survey(capsys: pytest.Captur
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "--size standard (default)" in text and "minutes on 2 cores" in text and "not meaningful" in text
+    assert "--size standard (default)" in text and "11.5 minutes" in text and "not meaningful" in text
