@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         prep = prepare(folder, seed, args.code, size)
         run = folder / f"cnn_{args.tag}"
         t = _hc(["train-on-votes", str(folder / "subject_set"), str(folder / "expert_set"), "--labels",
-                 str(folder / "aggregate" / "labels.csv"), "--catalogue", str(folder / "mock_survey" / "candidates.ecsv"),
+                 str(folder / "aggregate" / "labels.csv"),
+                 "--catalogue", str(folder / "mock_survey" / "candidates.ecsv"),
                  "--label-source", args.label_source, "--runs", str(args.runs), "--seed", str(seed), "--out", str(run),
                  "--force", *args.train_args.split()], args.code)
         row = {"seed": seed, "prepare_s": prep, "train_s": round(t, 1), **_figures(run)}
@@ -129,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     d = [r["votes_minus_expert"] for r in per_seed if "votes_minus_expert" in r]
     if d:
         diff = np.array([c["difference"] for c in d])
-        print(f"  votes-hard - expert-hard  {100 * diff.mean():+.1f} +- {100 * diff.std(ddof=1) if len(d) > 1 else 0:.1f}"
+        sd = 100 * diff.std(ddof=1) if len(d) > 1 else 0.0
+        print(f"  votes-hard - expert-hard  {100 * diff.mean():+.1f} +- {sd:.1f}"
               " points; McNemar p per seed: " + ", ".join(f"{c['mcnemar_p']:.2g}" for c in d))
     return 0
 
