@@ -12,7 +12,8 @@ import pandas as pd
 
 from .._errors import InputError
 from ._data import TensorSet, resize
-from ._train import p_cluster_of, predict_proba
+from .._interrupt import check
+from ._train import Forward, p_cluster_of, predict_proba
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,12 @@ def predict(run_dir: str | Path, tensors: TensorSet, *, model: str | None = None
                          "render them with a --tensor-size of at least that")
     name, target, models = load_ensemble(run_dir, model)
     x = resize(tensors.x, size)
-    probs = np.stack([predict_proba(m, x, target, batch_size) for m in models])
+    forward = Forward()  # the runs share one architecture: one traced graph for all of them
+    probs = []
+    for m in models:
+        probs.append(predict_proba(m, x, target, batch_size, forward=forward))
+        check()  # Ctrl-C between two models
+    probs = np.stack(probs)
     pcl = np.stack([p_cluster_of(p, names) for p in probs])
     out = pd.DataFrame({"candidate_id": tensors.candidate_id, "p_cluster": pcl.mean(axis=0),
                         "p_cluster_std": pcl.std(axis=0)})
