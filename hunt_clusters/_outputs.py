@@ -71,6 +71,7 @@ _RENDER = ("*.jpg", "*.jpeg", "*.png", "manifest.csv", "tensors.npz", "tensors.p
 LAYOUTS: dict[str, Layout] = {
     "simulate": Layout("simulate", ("candidates.ecsv", "candidates.ecsv.part", "xray/*", "optical/*")),
     "render": Layout("render", _RENDER),
+    "kosiba-layout": Layout("render --kosiba-layout", ("*.png", "train.csv", "test.csv", "*.part")),
     "aggregate": Layout("aggregate", (
         "votes.parquet", "votes.csv", "expert_votes.parquet", "expert_votes.csv", "rejects.csv",
         "unmapped_answers.csv", "labels.csv", "volunteers.csv", "metrics.json", "gold.csv", "*.part",
@@ -86,6 +87,41 @@ LAYOUTS: dict[str, Layout] = {
         "classifications.csv", "workflows.csv", ".classifications.csv.*.part", "*.part", "aggregate/*", "cnn/*",
         "cnn.part/*", "report/*")),
 }
+
+
+#: A file that only one command writes, to say what a folder given to another command is.
+_TELLTALES: tuple[tuple[str, str], ...] = (
+    ("demo", "mock_survey/candidates.ecsv"), ("train-on-votes", "predictions.csv"), ("report", "report.html"),
+    ("aggregate", "votes.parquet"), ("aggregate", "votes.csv"), ("render", "manifest.csv"),
+    ("simulate", "candidates.ecsv"),
+)
+
+
+def describe_folder(folder: str | os.PathLike[str]) -> str:
+    """What ``folder`` looks like, for messages: which command wrote it, or what it holds.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> describe_folder(d)
+    'an empty folder'
+    >>> _ = (d / "votes.parquet").write_bytes(b"")
+    >>> describe_folder(d)
+    "the output folder of 'hunt-clusters aggregate'"
+    """
+    p = Path(folder)
+    if not p.exists():
+        return "nothing (no such folder)"
+    if not p.is_dir():
+        return "a file"
+    for command, name in _TELLTALES:
+        if (p / name).is_file():
+            return f"the output folder of 'hunt-clusters {command}'"
+    names = sorted(q.name for q in p.iterdir())
+    if not names:
+        return "an empty folder"
+    return f"{len(names)} entr{'y' if len(names) == 1 else 'ies'} ({', '.join(names[:3])}{', ...' * (len(names) > 3)})"
 
 
 def _files(folder: Path) -> Iterator[str]:
@@ -225,5 +261,5 @@ def output_folder(folder: str | os.PathLike[str], command: str, *, option: str =
         raise
 
 
-__all__ = ["LAYOUTS", "ForeignFilesError", "Layout", "check_folder", "foreign_file", "output_folder",
+__all__ = ["LAYOUTS", "ForeignFilesError", "Layout", "check_folder", "describe_folder", "foreign_file", "output_folder",
            "remove_written", "replace_folder"]
