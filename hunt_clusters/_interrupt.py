@@ -74,6 +74,12 @@ def deferred() -> Iterator[None]:
     check()
 
 
+def ignore_in_worker() -> None:
+    """``initializer=`` of worker pools: Ctrl-C (sent to the whole process group) is the parent's to
+    handle; the workers ignore it and are stopped by the parent's pool, without a traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def stop_on_interrupt() -> Any:
     """A Keras callback that stops training (``model.stop_training``) at the end of the batch during
     which SIGINT arrived; `deferred` then raises `KeyboardInterrupt` once ``fit`` has returned."""
@@ -90,4 +96,4 @@ def stop_on_interrupt() -> Any:
     return StopOnInterrupt()
 
 
-__all__ = ["check", "deferred", "installed", "interrupted", "nested", "stop_on_interrupt"]
+__all__ = ["check", "deferred", "ignore_in_worker", "installed", "interrupted", "nested", "stop_on_interrupt"]

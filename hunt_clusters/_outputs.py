@@ -46,11 +46,15 @@ class Layout:
     signature : str, optional
         A JSON file the command writes with ``versions.hunt_clusters`` set; a non-empty folder is
         replaced wholesale (`replace_folder`) only when it holds it.
+    subfolders : tuple of (str, str)
+        ``(folder, layout)``: a subfolder written by another command (the demo's ``cnn/`` is a
+        train-on-votes run folder), whose files are judged by that command's layout.
     """
 
     command: str
     patterns: tuple[str, ...]
     signature: str | None = None
+    subfolders: tuple[tuple[str, str], ...] = ()
 
     def owns(self, relpath: str) -> bool:
         """Whether the command writes the file ``relpath`` (relative, ``/``-separated).
@@ -60,6 +64,9 @@ class Layout:
         >>> LAYOUTS["report"].owns("figures/roc.png"), LAYOUTS["report"].owns("notes.txt")
         (True, False)
         """
+        for sub, layout in self.subfolders:
+            if relpath.startswith(sub + "/"):
+                return LAYOUTS[layout].owns(relpath[len(sub) + 1:])
         return any(fnmatch.fnmatchcase(relpath, p) for p in self.patterns)
 
 
@@ -78,14 +85,14 @@ LAYOUTS: dict[str, Layout] = {
         ".partitions/*")),
     "train-on-votes": Layout("train-on-votes", (
         "config.json", "metrics.json", "predictions.csv", "ensemble.csv", "history.csv", "candidates.csv",
-        "labels.csv", "aggregate_metrics.json", "*/run_[0-9][0-9].keras", "*/run_[0-9][0-9][0-9].keras",
-        # the report, where the hints of earlier versions put it
-        *(f"report/{p}" for p in _REPORT)), signature="config.json"),
+        "labels.csv", "aggregate_metrics.json", "*/run_[0-9][0-9].keras", "*/run_[0-9][0-9][0-9].keras"),
+        signature="config.json", subfolders=(("report", "report"),)),  # where earlier hints put the report
     "report": Layout("report", _REPORT),
     "demo": Layout("demo", (
-        "mock_survey/*", "subject_set/*", "expert_set/*", "contact_sheet.jpg", "contact_sheet.jpg.part",
-        "classifications.csv", "workflows.csv", ".classifications.csv.*.part", "*.part", "aggregate/*", "cnn/*",
-        "cnn.part/*", "report/*")),
+        "contact_sheet.jpg", "classifications.csv", "workflows.csv", "*.part", ".*.part"),
+        subfolders=(("mock_survey", "simulate"), ("subject_set", "render"), ("expert_set", "render"),
+                    ("aggregate", "aggregate"), ("cnn", "train-on-votes"), ("cnn.part", "train-on-votes"),
+                    ("report", "report"))),
 }
 
 

@@ -42,6 +42,7 @@ import pandas as pd
 
 from .. import CLASSES
 from .._errors import InputError
+from .._interrupt import ignore_in_worker
 from ..workflow import WorkflowDefinition, load_workflow, parse_version
 
 log = logging.getLogger(__name__)
@@ -1212,7 +1213,7 @@ def _texts(chunk: Callable[[int, int], str], ranges: list[tuple[int, int]], jobs
         return
     _CHUNK = chunk
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=ignore_in_worker) as pool:
             yield from pool.imap(_format_range, ranges)
     finally:
         _CHUNK = None
