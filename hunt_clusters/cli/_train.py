@@ -140,12 +140,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc).replace("TrainConfig.", "--").replace("_", "-")) from None
 
-    import logging
-
     from ..cnn import load_tensors, prepare_experiment, train_comparison
-
-    # Keras retraces a training step per new model (one per run): expected here, not worth a warning
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
     tensors = load_tensors(args.tensors, progress=args.progress)
     if tensors.x.shape[1] < config.input_size:
