@@ -30,7 +30,8 @@ repeat any of them by hand on your own data, and end with the comparison report:
                           experts and on the truth, tested on the spectroscopic test set
    8 report               DIR/report/report.html: open it in a browser
 
---size small (default): ~290 candidates, about 10 minutes on 2 cores. --size paper: the paper's
+--size small (default): ~290 candidates, 9 minutes (wall clock, measured on 2 shared cores, most of
+it training 25 CNN runs). --size paper: the paper's
 1707 expert / 1600 Zooniverse / 404 overlap / 85+85 test candidates, 10 runs per model (about an
 hour on 2 cores).
 
