@@ -11,16 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from hunt_clusters._outputs import (
-    LAYOUTS,
-    ForeignFilesError,
-    check_folder,
-    describe_folder,
-    foreign_file,
-    output_folder,
-    remove_written,
-    replace_folder,
-)
 from hunt_clusters.cli import main
 
 from report.runfolder import make_run_folder
@@ -115,6 +105,8 @@ def test_a_user_folder_named_like_the_unfinished_run_is_not_removed(tmp_path: Pa
 
 
 def test_remove_written_removes_only_what_the_command_writes(tmp_path: Path) -> None:
+    from hunt_clusters._outputs import remove_written
+
     run = tmp_path / "run"
     (run / "votes-hard").mkdir(parents=True)
     for name in ("config.json", "metrics.json", "predictions.csv", "votes-hard/run_00.keras", "votes-hard/run_01.keras"):
@@ -129,6 +121,8 @@ def test_remove_written_removes_only_what_the_command_writes(tmp_path: Path) -> 
 
 
 def test_replace_folder_checks_again_and_keeps_the_new_result(tmp_path: Path) -> None:
+    from hunt_clusters._outputs import ForeignFilesError, replace_folder
+
     out, part = tmp_path / "run", tmp_path / "run.part"
     for folder in (out, part):
         folder.mkdir()
@@ -144,6 +138,8 @@ def test_replace_folder_checks_again_and_keeps_the_new_result(tmp_path: Path) ->
 
 
 def test_output_folder_removes_an_interrupted_new_folder_only(tmp_path: Path) -> None:
+    from hunt_clusters._outputs import output_folder
+
     new = tmp_path / "agg"
     with pytest.raises(KeyboardInterrupt), output_folder(new, "aggregate"):
         new.mkdir()
@@ -165,6 +161,8 @@ def test_output_folder_removes_an_interrupted_new_folder_only(tmp_path: Path) ->
 
 
 def test_check_folder_and_describe(tmp_path: Path) -> None:
+    from hunt_clusters._outputs import LAYOUTS, ForeignFilesError, check_folder, describe_folder, foreign_file
+
     assert check_folder(tmp_path / "none", "report") == tmp_path / "none"
     assert foreign_file(tmp_path / "none", LAYOUTS["report"]) is None
     assert describe_folder(tmp_path / "none") == "nothing (no such folder)"
