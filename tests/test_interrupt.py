@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 
+import hunt_clusters
 from cnn.toy import SIZE, write_survey
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+#: the code under test (the worktree, or whatever PYTHONPATH gives), for the commands' processes
+ROOT = Path(hunt_clusters.__file__).resolve().parents[1]
 ENTRY = "from hunt_clusters.cli import console_main; console_main()"
 
 #: (command, delay in seconds) -> "interrupted" or "finished": the outcomes, printed at the end (-s)
