@@ -171,3 +171,24 @@ def test_check_folder_and_describe(tmp_path: Path) -> None:
     assert describe_folder(tmp_path) == "the output folder of 'hunt-clusters aggregate'"
     with pytest.raises(ForeignFilesError, match="holds labels.csv, which 'hunt-clusters report' does not write"):
         check_folder(tmp_path, "report")
+
+
+@pytest.mark.parametrize("command", ["train-on-votes", "predict", "report", "upload", "simulate-volunteers"])
+def test_a_folder_of_another_command_is_named_as_such(command: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Each command that reads a folder made by another names what it expected and what it found."""
+    agg = tmp_path / "aggregate"
+    agg.mkdir()
+    (agg / "votes.parquet").write_bytes(b"")
+    (agg / "metrics.json").write_text('{"export": {}, "methods": {}}')
+    argv = {"train-on-votes": ["train-on-votes", str(agg), "--out", str(tmp_path / "run")],
+            "predict": ["predict", str(agg), str(agg), "--out", str(tmp_path / "p.csv")],
+            "report": ["report", str(agg), "--out", str(tmp_path / "rep")],
+            "upload": ["upload", str(agg), "--project", "alice/hunt", "--dry-run"],
+            "simulate-volunteers": ["simulate-volunteers", str(agg), "--catalogue", str(agg / "metrics.json"),
+                                    "--out", str(tmp_path / "e.csv")]}[command]
+    assert main(["-q", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "expected" in err, err
+    assert err.endswith("found the output folder of 'hunt-clusters aggregate')\n"), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["aggregate"]  # nothing written

@@ -410,7 +410,10 @@ def read_subject_set(
         folder = mpath.parent
         where = str(mpath)
         if not mpath.is_file():
-            raise InputError(f"{mpath}: manifest not found (a subject set folder holds manifest.csv)")
+            from .._outputs import describe_folder
+
+            raise InputError(f"{mpath}: manifest not found (expected a subject set folder of 'hunt-clusters render', "
+                             f"which holds manifest.csv; found {describe_folder(mpath.parent)})")
         manifest = pd.read_csv(mpath, dtype=str, keep_default_na=False)
     if candidate_column not in manifest.columns:
         raise InputError(
