@@ -125,7 +125,7 @@ def _named_command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status (0 ok, 1 failed, 2 usage)."""
+    """Run the command line and return its exit status (0 ok, 1 failed, 2 usage, 130 interrupted by Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
