@@ -57,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
             table = predict_distributed(client, args.run_dir, tensors, model=args.model, batch_size=args.batch_size)
     seconds = time.perf_counter() - t0
     tmp = out.with_name(out.name + ".part")
-    table.to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(out)
+    try:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+        tmp.replace(out)
+    except BaseException:  # Ctrl-C or a full disk: no half-written table left behind
+        tmp.unlink(missing_ok=True)
+        raise
     n_hi = int((table["p_cluster"] >= 0.5).sum())
     say(f"{len(table)} candidates scored with {table['model'].iloc[0]} ({int(table['n_runs'].iloc[0])} runs) "
         f"in {seconds:.1f} s: {n_hi} with p_cluster >= 0.5")
