@@ -8,8 +8,11 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from .._outputs import output_folder
 from ._paths import check_output_dir, positive_int
+from ._say import say
 
 NAME = "demo"
 HELP = "the whole pipeline on a mock survey with known truth, from simulation to the comparison report"
@@ -27,7 +30,8 @@ repeat any of them by hand on your own data, and end with the comparison report:
                           experts and on the truth, tested on the spectroscopic test set
    8 report               DIR/report/report.html: open it in a browser
 
---size small (default): ~290 candidates, about 10 minutes on 2 cores. --size paper: the paper's
+--size small (default): ~290 candidates, 9 minutes (wall clock, measured on 2 shared cores, most of
+it training 25 CNN runs). --size paper: the paper's
 1707 expert / 1600 Zooniverse / 404 overlap / 85+85 test candidates, 10 runs per model (about an
 hour on 2 cores).
 
@@ -108,43 +112,52 @@ def _rehearsal():  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import main
-
     out = check_output_dir(args.out)
     flags = ["--quiet"] if not args.progress else []
     steps = _steps(args, out)
     double = _rehearsal() if args.rehearse else None
     t_all = time.perf_counter()
     try:
-        for i, step in enumerate(steps, 1):
-            saved: dict[str, str | None] = {}
-            if double is not None and step[0] == "upload":
-                step[step.index("REHEARSAL")] = double.url
-                # the double's user, for this step only (never the user's own credentials)
-                saved = {k: os.environ.get(k) for k in ("PANOPTES_USERNAME", "PANOPTES_PASSWORD")}
-                os.environ.update(PANOPTES_USERNAME="alice", PANOPTES_PASSWORD="pw")
-            print(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
-            t0 = time.perf_counter()
-            try:
-                rc = main([*flags, *step])
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-            sys.stdout.flush()
-            if rc != 0:
-                print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
+        with output_folder(out, "demo"):  # interrupted in a new folder: what the demo wrote goes
+            rc = _run_steps(steps, flags, double)
+            if rc:
                 return rc
-            print(f"[{i}/{len(steps)}] {step[0]} done in {time.perf_counter() - t0:.0f} s", flush=True)
     finally:
         if double is not None:
             double.stop()
     if not args.tiny and args.size == "small":
-        print("\nnote: at --size small each CNN learns from ~120 candidates and is tested on 16, so its figures "
-              "are rough and far below the paper's; --size paper trains on ~1200 (see docs/cnn.md for its figures)")
+        say("\nnote: at --size small each CNN learns from ~120 candidates and is tested on 16, so its figures "
+            "are rough and far below the paper's; --size paper trains on ~1200 (see docs/cnn.md for its figures)")
     report = (out / "report" / "report.html").resolve()
-    print(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/; "
-          f"the report: {report}\n  open it in a browser: file://{report}")
+    say(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/")
+    print(f"the report: {report}\n  open it in a browser: file://{report}")
+    return 0
+
+
+def _run_steps(steps: list[list[str]], flags: list[str], double: Any) -> int:
+    """Run the steps one by one through the command line; the exit status of the first that fails, or 0."""
+    from . import main
+
+    for i, step in enumerate(steps, 1):
+        saved: dict[str, str | None] = {}
+        if double is not None and step[0] == "upload":
+            step[step.index("REHEARSAL")] = double.url
+            # the double's user, for this step only (never the user's own credentials)
+            saved = {k: os.environ.get(k) for k in ("PANOPTES_USERNAME", "PANOPTES_PASSWORD")}
+            os.environ.update(PANOPTES_USERNAME="alice", PANOPTES_PASSWORD="pw")
+        say(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
+        t0 = time.perf_counter()
+        try:
+            rc = main([*flags, *step])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        sys.stdout.flush()
+        if rc != 0:
+            print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
+            return rc
+        say(f"[{i}/{len(steps)}] {step[0]} done in {time.perf_counter() - t0:.0f} s", flush=True)
     return 0
