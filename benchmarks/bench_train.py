@@ -27,19 +27,20 @@ SETUP = """\
 hunt-clusters simulate --out S/survey --seed 7 --jobs 2
 hunt-clusters render S/survey/candidates.ecsv --select in_zooniverse --out S/subject_set --jobs 2
 hunt-clusters render S/survey/candidates.ecsv --select in_expert --out S/expert_set --jobs 2
-hunt-clusters simulate-volunteers S/subject_set --catalogue S/survey/candidates.ecsv --out S/classifications.csv \\
-    --workflows-out S/workflows.csv --seed 8
+hunt-clusters simulate-volunteers S/subject_set --out S/classifications.csv --workflows-out S/workflows.csv \\
+    --seed 8 --jobs 2
 hunt-clusters aggregate S/classifications.csv --workflows-export S/workflows.csv --experts S/survey/candidates.ecsv \\
     --method all --out S/aggregate"""
 
 
-def sweep(survey: Path, sizes: list[int], runs: int, epochs: int) -> list[dict]:
+def sweep(survey: Path, sizes: list[int], runs: int, epochs: int,
+          label_sources: tuple[str, ...] = ("votes", "expert")) -> list[dict]:
     from hunt_clusters.cnn import TrainConfig, load_tensors, prepare_experiment, train_comparison
 
     tensors = load_tensors([survey / "subject_set", survey / "expert_set"])
     rows = []
     for size in sizes:
-        cfg = TrainConfig(runs=runs, input_size=size, epochs=epochs)
+        cfg = TrainConfig(runs=runs, input_size=size, epochs=epochs, label_sources=label_sources)
         exp = prepare_experiment(tensors, cfg, labels=survey / "aggregate" / "labels.csv",
                                  catalogue=survey / "survey" / "candidates.ecsv")
         with tempfile.TemporaryDirectory() as tmp:
@@ -86,6 +87,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="", help="comma-separated input sizes for the sweep")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--label-sources", default="votes,expert", help="label sources of the sweep (votes,expert,truth)")
     ap.add_argument("--cli", action="store_true", help="time the commands as typed")
     ap.add_argument("--help-setup", action="store_true")
     a = ap.parse_args()
@@ -93,7 +95,7 @@ def main() -> None:
         print(SETUP)
         return
     if a.sizes:
-        sweep(a.survey, [int(s) for s in a.sizes.split(",")], a.runs, a.epochs)
+        sweep(a.survey, [int(s) for s in a.sizes.split(",")], a.runs, a.epochs, tuple(a.label_sources.split(",")))
     if a.cli:
         cli(a.survey)
 

@@ -16,12 +16,24 @@ from hunt_clusters.cli import main
 def test_demo_runs_the_whole_mission(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
     # --rehearse: the upload goes through panoptes-client to the local Panoptes test double
-    assert main(["-q", "demo", "--tiny", "--rehearse", "--out", str(out)]) == 0
+    assert main(["demo", "--tiny", "--rehearse", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     for i, step in enumerate(("simulate", "render", "render", "upload", "simulate-volunteers", "aggregate",
                               "train-on-votes", "report"), 1):
         assert f"[{i}/8] $ hunt-clusters {step} " in text
     assert "--endpoint http://127.0.0.1:" in text and str(out / "report" / "report.html") in text
+    # the hint after training names the report folder the demo writes next
+    assert f"next: hunt-clusters report {out / 'cnn'} --out {out / 'report'}\n" in text
+    assert text.count("wrote " + str(out / "report" / "report.html")) == 1  # report says "wrote" once
+
+    # every file the demo wrote is one its commands know as theirs: a re-run (or --force) is never
+    # refused for a file of its own
+    from hunt_clusters._outputs import LAYOUTS, foreign_file
+
+    assert foreign_file(out, LAYOUTS["demo"]) is None
+    for sub, command in (("cnn", "train-on-votes"), ("aggregate", "aggregate"), ("report", "report"),
+                         ("subject_set", "render"), ("expert_set", "render"), ("mock_survey", "simulate")):
+        assert foreign_file(out / sub, LAYOUTS[command]) is None, sub
     assert "PANOPTES_PASSWORD" not in os.environ or os.environ["PANOPTES_PASSWORD"] != "pw"
 
     cat = Table.read(out / "mock_survey" / "candidates.ecsv").to_pandas()

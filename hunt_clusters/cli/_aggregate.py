@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import InputError
 from .._scheduler import add_scheduler_argument, client_for
 from ._paths import check_output_dir, positive_int
+from ._say import say
 
 if TYPE_CHECKING:  # pandas is imported where it is used: 'hunt-clusters --help' must not load it
     import pandas as pd
@@ -100,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="split the export by subject into N partitions read one at a time: memory bounded by "
                        "a partition, whatever the export's size (same votes, counts and rejects; default: one pass "
                        "in memory, or one partition per 128 MiB with --scheduler)")
-    add_scheduler_argument(scale)
+    add_scheduler_argument(scale, jobs=False)  # aggregate has no --jobs
 
 
 def _read_experts(path: Path) -> pd.Series:
@@ -146,21 +147,45 @@ def apply_process_settings() -> None:
 
 def run(args: argparse.Namespace) -> int:
     apply_process_settings()
+    from .._outputs import output_folder
     from ..workflow import load_workflow
 
     check_output_dir(args.out, "--out")  # before the export is read, not after
     workflow = None if args.no_classes else load_workflow(args.workflow_file)
     task = args.task or (workflow.task if workflow is not None else "T0")
     key = None if args.candidate_key.strip().lower() in ("", "none") else args.candidate_key
-    if args.partitions is not None or args.scheduler is not None:
-        return _run(args, workflow, task, key, None)
-    # the embedded read: pyarrow starts parsing the export (and running its regular expressions) in
-    # a background thread now, while pandas and the rest are imported: a third of the command's time
-    # on a 100,000-row export
-    from ..classifications._blocks import prefetch_export
+    # a folder holding anything aggregate does not write is refused (its files would be mixed in)
+    with output_folder(args.out, "aggregate"):
+        if args.partitions is not None or args.scheduler is not None:
+            return _run(args, workflow, task, key, None)
+        # the embedded read: pyarrow starts parsing the export (and running its regular expressions) in
+        # a background thread now, while pandas and the rest are imported: a third of the command's time
+        # on a 100,000-row export
+        from ..classifications._blocks import prefetch_export
 
-    with prefetch_export(args.export, args.block_mb, task, key) as prefetch:
-        return _run(args, workflow, task, key, prefetch)
+        with prefetch_export(args.export, args.block_mb, task, key) as prefetch:
+            return _run(args, workflow, task, key, prefetch)
+
+
+def _no_vote_hint(result: Any, key: str | None) -> str:
+    """One line for a run that kept no vote: the most common reason, and what to do about it."""
+    s = result.summary
+    reasons = s.rejected if sum(s.rejected.values()) else s.filtered
+    if not reasons:
+        return f"{s.path}: no vote kept (the export has no classification row)"
+    reason, n = max(reasons.items(), key=lambda kv: kv[1])
+    kind = "rejected" if sum(s.rejected.values()) else "filtered out"
+    key_hint = (f"no {key} in subject_data: pass --candidate-key none for exports of other projects "
+                "(or --ledger with the upload ledger)")
+    if reason == "no_candidate_id":
+        why = key_hint
+    else:
+        from ..classifications import FILTER_REASONS, REJECT_REASONS
+
+        why = f"{reason}: {REJECT_REASONS.get(reason) or FILTER_REASONS.get(reason, reason)}"
+        if s.rejected.get("no_candidate_id"):
+            why += f"; {s.rejected['no_candidate_id']} more for {key_hint}"
+    return f"{s.path}: no vote kept; {n} of {s.rows_in} rows {kind} for {why}"
 
 
 def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, prefetch: Any) -> int:
@@ -205,27 +230,31 @@ def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, pr
             result = stream_export(args.export, args.out, options, workflow=workflow, version_labels=labels_by_version,
                                    n_parts=args.partitions, client=client, votes_format=args.votes_format)
         votes = result  # read back from votes.parquet by _consensus: partition by partition for majority
+    written: list[str] = []  # the files this run wrote, for the last line
     try:
-        print(result.summary.format())
+        say(result.summary.format())
         if len(result.rejects):
             first = result.rejects.head(5)
             for r in first.itertuples():
-                print(f"  rejected row {r.row}: {r.reason} ({r.detail})")
-            print(f"  all {len(result.rejects)} rejected rows: {args.out / 'rejects.csv'}")
+                say(f"  rejected row {r.row}: {r.reason} ({r.detail})")
+            say(f"  all {len(result.rejects)} rejected rows: {args.out / 'rejects.csv'}")
         if args.strict:
             result.raise_if_rejected()
+        if not result.summary.n_votes and not result.summary.rows_expert:
+            raise InputError(_no_vote_hint(result, key))  # a run that keeps no vote failed (its rejects.csv stays)
 
         metrics: dict[str, Any] = {"export": result.summary.to_dict(), "methods": {}}
         experts = _read_experts(args.experts) if args.experts else None
         if result.summary.n_with_class:
-            _consensus(args, votes, experts, metrics)
+            written += _consensus(args, votes, experts, metrics)
         else:
-            print("  no class mapping: labels, volunteers and expert comparison not computed")
+            say("  no class mapping: labels, volunteers and expert comparison not computed")
         (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+        written.append("metrics.json")
     finally:
-        if writing is not None:
-            writing.result()  # its error (disk full, ...) if it failed
-    print(f"wrote {args.out}/: {', '.join(sorted(p.name for p in args.out.iterdir() if p.is_file()))}")
+        files = writing.result() if writing is not None else result.files  # its error (disk full, ...) if it failed
+    written += [Path(f).name for f in files.values()]
+    print(f"wrote {args.out}/: {', '.join(sorted(written))}")
     return 0
 
 
@@ -234,11 +263,12 @@ _CONSENSUS_COLUMNS = ["subject_id", "candidate_id", "user", "class", "created_at
 
 
 def _consensus(args: argparse.Namespace, votes: Any, experts: pd.Series | None,
-               metrics: dict[str, Any]) -> None:
+               metrics: dict[str, Any]) -> list[str]:
     """Fit the --method(s) on ``votes``: a DataFrame (the embedded read) or a `StreamedExport`
     (``--partitions`` / ``--scheduler``), whose votes are read back from ``votes.parquet``: one
     partition at a time for majority alone (memory flat in the export's size), the consensus
-    columns of the whole table for the methods that iterate over every vote."""
+    columns of the whole table for the methods that iterate over every vote. Returns the names of
+    the files written."""
     import pandas as pd
 
     from ..consensus import METHODS, CrossFit, compare_with_experts, cross_fit, format_comparison, make_estimator
@@ -280,12 +310,12 @@ def _consensus(args: argparse.Namespace, votes: Any, experts: pd.Series | None,
         entry: dict[str, Any] = {"counts": {k: v for k, v in fit.counts.items() if k not in ("gold", "fits")}}
         if len(lab):
             entry["mean_agreement"] = float(lab["agreement"].mean()) if lab["agreement"].notna().any() else None
-        print(f"{est.method}: {int(lab['label'].notna().sum())} subjects labelled"
+        say(f"{est.method}: {int(lab['label'].notna().sum())} subjects labelled"
               + (f", mean agreement {entry['mean_agreement']:.3f}" if entry.get("mean_agreement") is not None else ""))
         entry["gold"] = int(fit.counts["gold"])
         entry["folds"] = folds if fit.counts["fits"] > 1 else 0
         if fit.counts["fits"] > 1:
-            print(f"  cross-fitted: {len(fit.folds)} expert-classified subjects in {folds} folds, each labelled by a "
+            say(f"  cross-fitted: {len(fit.folds)} expert-classified subjects in {folds} folds, each labelled by a "
                   f"fit with the other folds as gold ({fit.counts['gold']} at most); the others by a fit with no gold")
             if "cross_fit" not in metrics:  # the same folds for every method: they depend on ids and seed only
                 fit.folds.to_csv(args.out / "folds.csv", index=False)
@@ -294,10 +324,11 @@ def _consensus(args: argparse.Namespace, votes: Any, experts: pd.Series | None,
         if experts is not None:
             cmp = compare_with_experts(lab, experts)
             entry["experts"] = cmp
-            print(format_comparison(cmp))
+            say(format_comparison(cmp))
         metrics["methods"][est.method] = entry
     pd.concat(labels, ignore_index=True).to_csv(args.out / "labels.csv", index=False)
     pd.concat(volunteers, ignore_index=True).to_csv(args.out / "volunteers.csv", index=False)
+    return ["labels.csv", "volunteers.csv"] + (["folds.csv"] if "cross_fit" in metrics else [])
 
 
 def _with_fold_columns(labels: pd.DataFrame) -> pd.DataFrame:

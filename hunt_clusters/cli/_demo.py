@@ -8,8 +8,11 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from .._outputs import output_folder
 from ._paths import check_output_dir, positive_int
+from ._say import say
 
 NAME = "demo"
 HELP = "the whole pipeline on a mock survey with known truth, from simulation to the comparison report"
@@ -35,7 +38,7 @@ repeat any of them by hand on your own data, and end with the comparison report:
 training 4; docs/cnn.md).
 --size paper: the same survey, 10 runs of every model (votes hard, soft, Dirichlet; experts; the
 truth on equal and on the same candidates), about an hour on 2 cores. --size small: ~290
-candidates, a quick look at every step (not re-timed); its CNN figures are not meaningful (16
+candidates, a quick look at every step (9 minutes measured before it trained 35 CNN runs instead of 25); its CNN figures are not meaningful (16
 test candidates, ~120 training candidates: chance level), and its report says so.
 
 examples:
@@ -88,8 +91,8 @@ def _steps(args: argparse.Namespace, out: Path) -> list[list[str]]:
          "--contact-sheet", str(out / "contact_sheet.jpg")],
         ["render", str(catalogue), "--select", "in_expert", "--out", str(expert_set), *jobs],
         upload,
-        ["simulate-volunteers", str(subject_set), "--catalogue", str(catalogue), "--out", str(export),
-         "--workflows-out", str(workflows), "--seed", str(args.seed + 1)],
+        ["simulate-volunteers", str(subject_set), "--out", str(export),
+         "--workflows-out", str(workflows), "--seed", str(args.seed + 1), *jobs],
         ["aggregate", str(export), "--workflows-export", str(workflows), "--experts", str(catalogue),
          "--method", args.method, "--out", str(out / "aggregate")],
         ["train-on-votes", str(subject_set), str(expert_set), "--labels", str(out / "aggregate" / "labels.csv"),
@@ -118,43 +121,52 @@ def _rehearsal():  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import main
-
     out = check_output_dir(args.out)
     flags = ["--quiet"] if not args.progress else []
     steps = _steps(args, out)
     double = _rehearsal() if args.rehearse else None
     t_all = time.perf_counter()
     try:
-        for i, step in enumerate(steps, 1):
-            saved: dict[str, str | None] = {}
-            if double is not None and step[0] == "upload":
-                step[step.index("REHEARSAL")] = double.url
-                # the double's user, for this step only (never the user's own credentials)
-                saved = {k: os.environ.get(k) for k in ("PANOPTES_USERNAME", "PANOPTES_PASSWORD")}
-                os.environ.update(PANOPTES_USERNAME="alice", PANOPTES_PASSWORD="pw")
-            print(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
-            t0 = time.perf_counter()
-            try:
-                rc = main([*flags, *step])
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-            sys.stdout.flush()
-            if rc != 0:
-                print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
+        with output_folder(out, "demo"):  # interrupted in a new folder: what the demo wrote goes
+            rc = _run_steps(steps, flags, double)
+            if rc:
                 return rc
-            print(f"[{i}/{len(steps)}] {step[0]} done in {time.perf_counter() - t0:.0f} s", flush=True)
     finally:
         if double is not None:
             double.stop()
     if not args.tiny and args.size == "small":
-        print("\nnote: at --size small each CNN learns from ~120 candidates and is tested on 16: its figures are "
-              "not meaningful (chance level); 'hunt-clusters demo' (--size standard) trains on ~1200 and tests on 170")
+        say("\nnote: at --size small each CNN learns from ~120 candidates and is tested on 16: its figures are "
+            "not meaningful (chance level); 'hunt-clusters demo' (--size standard) trains on ~1200 and tests on 170")
     report = (out / "report" / "report.html").resolve()
-    print(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/; "
-          f"the report: {report}\n  open it in a browser: file://{report}")
+    say(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/")
+    print(f"the report: {report}\n  open it in a browser: file://{report}")
+    return 0
+
+
+def _run_steps(steps: list[list[str]], flags: list[str], double: Any) -> int:
+    """Run the steps one by one through the command line; the exit status of the first that fails, or 0."""
+    from . import main
+
+    for i, step in enumerate(steps, 1):
+        saved: dict[str, str | None] = {}
+        if double is not None and step[0] == "upload":
+            step[step.index("REHEARSAL")] = double.url
+            # the double's user, for this step only (never the user's own credentials)
+            saved = {k: os.environ.get(k) for k in ("PANOPTES_USERNAME", "PANOPTES_PASSWORD")}
+            os.environ.update(PANOPTES_USERNAME="alice", PANOPTES_PASSWORD="pw")
+        say(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
+        t0 = time.perf_counter()
+        try:
+            rc = main([*flags, *step])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        sys.stdout.flush()
+        if rc != 0:
+            print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
+            return rc
+        say(f"[{i}/{len(steps)}] {step[0]} done in {time.perf_counter() - t0:.0f} s", flush=True)
     return 0

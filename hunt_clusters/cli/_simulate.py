@@ -23,7 +23,9 @@ rest of the pipeline (see docs/formats.md and docs/mock-survey.md):
 
 Candidates are clusters (low-z, hi-z), nearby galaxies, bright point sources and artefacts, with
 the sizes of Kosiba et al. (2020): 1707 classified by experts, 1600 for Zooniverse, 404 in both,
-a spectroscopic test set of 85 clusters + 85 non-clusters inside the overlap. The same --seed
+a spectroscopic test set of 85 clusters + 85 non-clusters inside the overlap. The experts'
+labels (expert_class) come from the rendered pictures alone, as 'hunt-clusters simulate-experts'
+gives them for the rendered expert set (docs/mock-volunteers.md). The same --seed
 always writes the same survey, whatever --jobs. Prints the class mix, the redshift distribution
 and the experts' confusion matrix.
 
@@ -60,7 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._outputs import output_folder
     from ..mock import SurveyConfig, format_summary, simulate_survey
+    from ._say import say
 
     check_output_dir(args.out)
     config = SurveyConfig.small(seed=args.seed) if args.small else SurveyConfig(seed=args.seed)
@@ -71,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     }
     if changes:
         config = dataclasses.replace(config, **changes)
-    with client_for(args.scheduler, fork=True) as client:
+    with output_folder(args.out, "simulate"), client_for(args.scheduler, fork=True) as client:
         result = simulate_survey(args.out, config, jobs=args.jobs, progress=args.progress, client=client)
-    print(format_summary(result.catalogue))
-    print(f"\nwrote {result.catalogue_path} and {len(result.catalogue)} X-ray + optical FITS pairs")
+    say(format_summary(result.catalogue))
+    say()
+    print(f"wrote {result.catalogue_path} and {len(result.catalogue)} X-ray + optical FITS pairs")
     return 0

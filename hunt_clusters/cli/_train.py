@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from ._paths import check_output_dir, positive_float, positive_int
+from ._say import say
 
 NAME = "train-on-votes"
 HELP = "train the CNN on the volunteers' labels and compare it with the experts and spectroscopy"
@@ -73,7 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--catalogue", type=Path, metavar="TABLE",
                         help="candidate catalogue (ECSV, CSV, FITS) with expert_class, spec_class, in_test...")
     parser.add_argument("--out", "-o", type=Path, required=True, metavar="DIR", help="run folder (created)")
-    parser.add_argument("--force", action="store_true", help="replace an existing run folder")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing run folder (only one that train-on-votes wrote: a folder "
+                             "holding any other file is refused and left as it is)")
     parser.add_argument("--skip-missing", action="store_true",
                         help="ignore labelled candidates without tensors and tensors not in the catalogue "
                              "(default: a clear error)")
@@ -132,9 +135,14 @@ def _defaults():  # type: ignore[no-untyped-def]
 def run(args: argparse.Namespace) -> int:
     from .._errors import InputError
 
+    from .._outputs import check_folder
+
     out = check_output_dir(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise InputError(f"{out}: already exists and is not empty; choose another --out or pass --force")
+    # --force replaces only a run folder that train-on-votes wrote (and its unfinished .part)
+    check_folder(out, "train-on-votes", replace=True)
+    check_folder(out.with_name(out.name + ".part"), "train-on-votes")
     for p in args.tensors:
         if not p.exists():
             raise InputError(f"{p}: no such file or folder (TENSORS)")
@@ -153,12 +161,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc).replace("TrainConfig.", "--").replace("_", "-")) from None
 
-    import logging
-
     from ..cnn import load_tensors, prepare_experiment, train_comparison
-
-    # Keras retraces a training step per new model (one per run): expected here, not worth a warning
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
     tensors = load_tensors(args.tensors, progress=args.progress)
     if tensors.x.shape[1] < config.input_size:
@@ -168,11 +171,11 @@ def run(args: argparse.Namespace) -> int:
     from ..cnn._train import counts
 
     n = counts(exp.candidates)
-    print(f"{len(tensors)} candidates: {n['train']} to train on, {n['overlap']} in the overlap with the experts "
+    say(f"{len(tensors)} candidates: {n['train']} to train on, {n['overlap']} in the overlap with the experts "
           f"({n['overlap_test']} of them in the test set), {n['test']} in the spectroscopic test set "
           f"(held out: {'overlap + test' if config.holdout == 'overlap' else 'test'})")
     for t in exp.targets:
-        print(f"  {t.model}: {len(t.rows)} training candidates")
+        say(f"  {t.model}: {len(t.rows)} training candidates")
     inputs = {"tensors": [str(p.resolve()) for p in args.tensors],
               "labels": str(args.labels.resolve()) if args.labels else None,
               "catalogue": str(args.catalogue.resolve()) if args.catalogue else None}
@@ -180,9 +183,9 @@ def run(args: argparse.Namespace) -> int:
     # an existing empty folder is taken as it is; a non-empty one only with --force (checked above)
     metrics = train_comparison(exp, config, out, progress=args.progress, command=command, inputs=inputs,
                                overwrite=args.force or out.exists())
-    print(format_table(metrics))
-    print(f"wrote {out}/ (metrics.json, predictions.csv, ensemble.csv, history.csv, models); "
-          f"next: hunt-clusters report {out} --out {out}/report")
+    say(format_table(metrics))
+    say(f"next: hunt-clusters report {out} --out {out.parent / 'report'}")
+    print(f"wrote {out}/ (metrics.json, predictions.csv, ensemble.csv, history.csv, models)")
     return 0
 
 

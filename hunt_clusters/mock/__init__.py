@@ -1,7 +1,12 @@
-"""The mock X-CLASS survey: X-ray and optical images with known truth, experts and volunteers."""
+"""The mock X-CLASS survey: X-ray and optical images with known truth, experts and volunteers.
+
+The experts and the volunteers see only the rendered subjects (`_perception`, `_observers`).
+"""
 
 from ._config import DEFAULT_CLASS_FRACTIONS, SurveyConfig
-from ._experts import expert_labels, expert_rule
+from ._crowd import VolunteerCrowd
+from ._observers import class_probabilities, expert_labels_from_cues, simulate_experts
+from ._perception import CUE_COLUMNS, measure_cues, subject_set_cues
 from ._survey import (
     CATALOGUE_NAME,
     CONTRACT_COLUMNS,
@@ -20,7 +25,7 @@ from ._volunteers import (
     ExportSummary,
     VolunteerConfig,
     read_subject_set,
-    subject_difficulty,
+    subject_cues,
     synthetic_subject_set,
     write_export,
     write_workflows_export,
@@ -40,13 +45,18 @@ __all__ = [
     "class_mix",
     "confusion_matrix",
     "draw_truth",
-    "expert_labels",
-    "expert_rule",
+    "CUE_COLUMNS",
+    "VolunteerCrowd",
+    "class_probabilities",
+    "expert_labels_from_cues",
+    "measure_cues",
+    "simulate_experts",
+    "subject_set_cues",
     "format_summary",
     "read_subject_set",
     "redshift_distribution",
     "simulate_survey",
-    "subject_difficulty",
+    "subject_cues",
     "synthetic_subject_set",
     "write_export",
     "write_workflows_export",

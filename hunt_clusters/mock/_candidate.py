@@ -355,7 +355,32 @@ def simulate_candidate(task: CandidateTask) -> dict[str, Any]:
         n_optical_objects=int(sx.size + g[0].size),
     )
     info.update(_measure_extent(rng, t, info, net))
+    info.update(_expert_view(t, out, cid, float(ra_det), float(dec_det)))
     return info
+
+
+def _expert_view(t: dict[str, Any], out: Path, cid: str, ra: float, dec: float) -> dict[str, float]:
+    """What the experts see of a candidate of the expert sample: the cues of its rendered tensor.
+
+    The tensor is the one ``hunt-clusters render`` writes for the candidate (default render
+    options, from the FITS files just written), so ``hunt-clusters simulate-experts`` on the
+    rendered expert set gives the same labels. Other candidates: NaN.
+    """
+    from ..subjects import RenderConfig, make_tensor
+    from ..subjects._overlay import xray_signal
+    from ..subjects._inputs import load_image
+    from ._perception import CUE_COLUMNS, measure_cues
+
+    if not bool(t.get("in_expert", False)):
+        return {f"cue_{k}": float("nan") for k in CUE_COLUMNS}
+    cfg = RenderConfig()
+    opt = load_image(str(out / "optical" / f"{cid}.fits.gz"), "optical")
+    xr = load_image(str(out / "xray" / f"{cid}.fits.gz"), "xray")
+    radius = max(cfg.fov_arcmin, cfg.tensor_fov_arcmin) * 30.0 * np.sqrt(2.0)
+    signal = xray_signal(xr, ra, dec, radius, cfg)
+    tensor = make_tensor(opt, xr, ra, dec, cfg, signal=signal)
+    scale = cfg.tensor_fov_arcmin * 60.0 / cfg.tensor_size
+    return {f"cue_{k}": v for k, v in measure_cues(tensor, scale).items()}
 
 
 def _measure_extent(rng: np.random.Generator, t: dict[str, Any], info: dict[str, Any], net: float) -> dict[str, Any]:

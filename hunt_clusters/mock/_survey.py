@@ -12,16 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from astropy import units as u
 from astropy.table import MaskedColumn, Table
 from tqdm import tqdm
 
 from .. import CLASSES, CLUSTER_CLASSES, __version__
 from .._errors import InputError
+from .._interrupt import ignore_in_worker
 from . import _physics as ph
 from ._candidate import CandidateTask, simulate_candidate
 from ._config import SurveyConfig
-from ._experts import expert_labels
+from ._observers import expert_labels_from_cues
+from ._perception import CUE_COLUMNS
 from ._truth import draw_truth
 
 log = logging.getLogger(__name__)
@@ -101,7 +104,7 @@ def _run_tasks(tasks: Iterable[CandidateTask], n: int, jobs: int, progress: bool
                 bar.update()
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(jobs) as pool:
+            with ctx.Pool(jobs, initializer=ignore_in_worker) as pool:
                 for res in pool.imap(simulate_candidate, tasks, chunksize=8):
                     results.append(res)
                     bar.update()
@@ -148,10 +151,14 @@ def build_catalogue(truth: Table, results: list[dict[str, Any]], config: SurveyC
     cat["galaxy_re_arcsec"] = re
     cat = cat[list(CONTRACT_COLUMNS) + [c for c in _EXTRA_COLUMNS if c in cat.colnames]]
 
-    rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(2,)))
-    labels = expert_labels(cat, config.expert_lapse, rng)
+    # the experts see the rendered subjects only (cues measured by the workers on the tensors)
     expert = np.asarray(cat["in_expert"], dtype=bool)
-    cat["expert_class"] = _masked(np.where(expert, labels, "").astype("U6"), ~expert, "expert_class")
+    labels = np.full(n, "", dtype="U6")
+    if expert.any():
+        cues = pd.DataFrame({"candidate_id": np.asarray(cat["candidate_id"]).astype(str)[expert],
+                             **{k: res[f"cue_{k}"][expert] for k in CUE_COLUMNS}})
+        labels[expert] = expert_labels_from_cues(cues, seed=config.seed, lapse=config.expert_lapse)
+    cat["expert_class"] = _masked(labels, ~expert, "expert_class")
     for name, unit in _UNITS.items():
         if name in cat.colnames:
             cat[name].unit = unit

@@ -1,19 +1,17 @@
 """Mock Zooniverse volunteers: a classification export in exactly the real format, with known truth.
 
-The volunteers classify the subjects of a subject set (``manifest.csv`` + optional
-``upload_ledger.csv``); the truth comes from the mock catalogue (``true_class`` and the source
-properties that make a picture hard) and never enters the export. The output is the 14-column
-classification export and the matching workflows export that Zooniverse writes.
+The volunteers classify the subjects of a subject set (``manifest.csv``, ``tensors.npz`` and
+optional ``upload_ledger.csv``) from what the rendered subjects show: the cues of
+`hunt_clusters.mock._perception`, perceived and judged by the observer model of
+`hunt_clusters.mock._observers`. No catalogue column reaches them (a catalogue, when given, is read
+for its identifiers only). The output is the 14-column classification export and the matching
+workflows export that Zooniverse writes.
 
 Model (numbers in ``docs/mock-volunteers.md``; sources in ``mock-physics.md`` section 8)
 -------------------------------------------------------------------------------------------
-* Skill: volunteer ``k`` has a skill ``s_k ~ Beta(6, 2)`` (mean 0.75) and a 5x5 confusion matrix
-  whose row for true class ``t`` is ``Dirichlet(kappa * m)`` with mean
-  ``m = s_k * e_t + (1 - s_k) * E[t]``; ``E`` holds the structured confusions (hi-z <-> other,
-  point <-> galaxy, low-z <-> hi-z). Experts: skill 0.93, little affected by difficulty.
-* Difficulty: each subject has a difficulty ``d`` and a look-alike distribution ``L`` computed from
-  the catalogue by `subject_difficulty` (distant, compact and faint sources are hard). An answer is
-  drawn from ``(1 - d) * C_k[t] + d * L``.
+* Answers: `hunt_clusters.mock._observers.class_probabilities` of the subject's cues and the
+  volunteer (skill ~ Beta(6, 2), personal criteria, biases, lapses); the two experts of the
+  export answer with the experts' model.
 * Activity: per-volunteer weights ``~ LogNormal(0, 2.3)``; the top 10 % do about 80 % of the
   classifications (Sauermann & Franzoni 2015); many classify a handful.
 * 55 % of volunteers are not logged in (``not-logged-in-<20 hex>``, empty ``user_id``; one hash per
@@ -42,7 +40,10 @@ import pandas as pd
 
 from .. import CLASSES
 from .._errors import InputError
+from .._interrupt import ignore_in_worker
 from ..workflow import WorkflowDefinition, load_workflow, parse_version
+from ._observers import Observers, check_identifiers, class_probabilities, cue_arrays, draw_answers, draw_volunteers, experts
+from ._perception import CUE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -96,49 +97,6 @@ EARLY_LABELS: Mapping[str, str] = {
 }
 
 _K = len(CLASSES)
-_IDX = {c: i for i, c in enumerate(CLASSES)}
-
-#: Structured confusions: row = true class, columns = wrong answers (rows sum to 1, diagonal 0).
-#: Order: low-z, hi-z, galaxy, point, other.
-ERROR_TEMPLATE = np.array(
-    [
-        [0.00, 0.40, 0.30, 0.05, 0.25],  # low-z: galaxies barely seen -> hi-z; a BCG -> galaxy
-        [0.25, 0.00, 0.05, 0.15, 0.55],  # hi-z: empty sky -> other
-        [0.25, 0.05, 0.00, 0.50, 0.20],  # galaxy <-> point
-        [0.05, 0.10, 0.50, 0.00, 0.35],  # point -> galaxy / other
-        [0.10, 0.50, 0.10, 0.30, 0.00],  # other -> hi-z (a blob over empty sky)
-    ]
-)
-
-# Look-alikes of hard pictures (row = true class): what a distant, a compact and a faint source
-# is mistaken for.
-_LOOK_DISTANT = np.array(
-    [
-        [0.0, 1.0, 0.0, 0.0, 0.0],  # a low-z cluster whose galaxies fade -> hi-z
-        [0.0, 0.0, 0.0, 0.2, 0.8],  # a distant cluster over empty sky -> other
-        [0.0, 0.0, 0.0, 0.0, 1.0],
-        [0.0, 0.0, 0.0, 0.0, 1.0],
-        [0.0, 0.0, 0.0, 0.0, 1.0],
-    ]
-)
-_LOOK_COMPACT = np.array(
-    [
-        [0.0, 0.0, 0.3, 0.7, 0.0],  # a compact cluster -> point or galaxy
-        [0.0, 0.0, 0.0, 0.8, 0.2],
-        [0.0, 0.0, 0.0, 1.0, 0.0],
-        [0.0, 0.0, 0.0, 1.0, 0.0],
-        [0.0, 0.0, 0.0, 1.0, 0.0],
-    ]
-)
-_LOOK_FAINT = np.array(
-    [
-        [0.0, 0.3, 0.0, 0.0, 0.7],  # faint -> noise
-        [0.0, 0.0, 0.0, 0.3, 0.7],
-        [0.0, 0.0, 0.0, 0.5, 0.5],
-        [0.0, 0.3, 0.0, 0.0, 0.7],
-        [0.0, 0.5, 0.0, 0.5, 0.0],  # faint artefact -> distant cluster or point
-    ]
-)
 
 _USER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/72.0.3626.121 Safari/537.36",
@@ -192,10 +150,9 @@ class VolunteerConfig:
         of those classifications flagged ``gold_standard`` (gold ones are not counted).
     skill_a, skill_b : float
         Beta prior of volunteer skill (mean ``a / (a + b)``).
-    concentration : float
-        Dirichlet concentration of each confusion-matrix row around its mean.
-    expert_skill : float
-        Diagonal of the experts' confusion matrices.
+    expert_lapse : float
+        Lapse rate of the two experts who classify in the export (their other parameters:
+        `hunt_clusters.mock._observers`).
     workflow_id : int
         Workflow id written in the export.
     versions : tuple of str
@@ -226,8 +183,7 @@ class VolunteerConfig:
     gold_fraction: float = 0.5
     skill_a: float = 6.0
     skill_b: float = 2.0
-    concentration: float = 40.0
-    expert_skill: float = 0.93
+    expert_lapse: float = 0.05
     workflow_id: int = 11235
     versions: tuple[str, str] = ("16.55", "17.60")
     version_switch: float = 0.4
@@ -246,7 +202,7 @@ class VolunteerConfig:
             "expert_fraction",
             "gold_fraction",
             "version_switch",
-            "expert_skill",
+            "expert_lapse",
         )
         for name in fractions:
             v = getattr(self, name)
@@ -256,7 +212,7 @@ class VolunteerConfig:
             raise InputError(f"VolunteerConfig.retirement = {self.retirement!r}: must be at least 1")
         if self.n_volunteers is not None and self.n_volunteers < 1:
             raise InputError(f"VolunteerConfig.n_volunteers = {self.n_volunteers!r}: must be at least 1")
-        for name in ("mean_classifications", "activity_sigma", "skill_a", "skill_b", "concentration", "duration_days"):
+        for name in ("mean_classifications", "activity_sigma", "skill_a", "skill_b", "duration_days"):
             if not getattr(self, name) > 0:
                 raise InputError(f"VolunteerConfig.{name} = {getattr(self, name)!r}: must be positive")
         if len(self.versions) != 2:
@@ -409,7 +365,10 @@ def read_subject_set(
         folder = mpath.parent
         where = str(mpath)
         if not mpath.is_file():
-            raise InputError(f"{mpath}: manifest not found (a subject set folder holds manifest.csv)")
+            from .._outputs import describe_folder
+
+            raise InputError(f"{mpath}: manifest not found (expected a subject set folder of 'hunt-clusters render', "
+                             f"which holds manifest.csv; found {describe_folder(mpath.parent)})")
         manifest = pd.read_csv(mpath, dtype=str, keep_default_na=False)
     if candidate_column not in manifest.columns:
         raise InputError(
@@ -456,145 +415,9 @@ def read_subject_set(
     return manifest
 
 
-def _read_catalogue(catalogue: str | Path | pd.DataFrame | Any) -> tuple[pd.DataFrame, str]:
-    if isinstance(catalogue, pd.DataFrame):
-        df, where = catalogue.copy(), "catalogue"
-    elif isinstance(catalogue, (str, Path)):
-        from astropy.table import Table
-
-        where = str(catalogue)
-        if not Path(catalogue).is_file():
-            raise InputError(f"{catalogue}: catalogue not found (the candidates.ecsv of hunt-clusters simulate)")
-        try:
-            t = Table.read(catalogue, format="ascii.csv" if str(catalogue).endswith(".csv") else None)
-        except Exception as exc:  # astropy raises many types for unreadable files
-            raise InputError(f"{catalogue}: cannot read the catalogue ({exc})") from None
-        df = _table_to_frame(t)
-    else:  # an astropy Table
-        where = "catalogue"
-        df = _table_to_frame(catalogue)
-    df.columns = [str(c).lower() for c in df.columns]
-    for col in ("candidate_id", "true_class"):
-        if col not in df.columns:
-            raise InputError(
-                f"{where}: no column {col!r}; the mock volunteers need the truth of a mock catalogue "
-                "(hunt-clusters simulate writes candidates.ecsv)"
-            )
-    df["candidate_id"] = df["candidate_id"].astype(str)
-    df["true_class"] = df["true_class"].astype(str)
-    bad = ~df["true_class"].isin(CLASSES)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"{where}: row {i + 1}: true_class {df['true_class'].iloc[i]!r} is not one of {', '.join(CLASSES)}"
-        )
-    return df, where
-
-
-def _table_to_frame(t: Any) -> pd.DataFrame:
-    cols = {}
-    for name in t.colnames:
-        col = t[name]
-        if getattr(col, "ndim", 1) != 1:
-            continue
-        if hasattr(col, "filled"):
-            kind = getattr(col.dtype, "kind", "O")
-            col = col.filled(np.nan if kind == "f" else "" if kind in "USO" else 0)
-        cols[name] = np.asarray(col)
-    return pd.DataFrame(cols)
-
-
-# ---------------------------------------------------------------------------------------------
-# difficulty
-# ---------------------------------------------------------------------------------------------
-def subject_difficulty(catalogue: pd.DataFrame | Any) -> pd.DataFrame:
-    """How hard each candidate's picture is, and what a hard one is mistaken for.
-
-    Three things make a picture hard (each a number ``h`` in [0, 1], 0 where the column is
-    missing or NaN):
-
-    * distance, clusters only: ``h_z = 1 / (1 + exp(-(z - 0.4) / 0.08))``; beyond z ~ 0.4 the
-      member galaxies fall below the DSS limit (mock-physics.md section 7), so a low-z cluster
-      starts to look distant and a distant one like empty sky (``other``);
-    * compactness, clusters only: ``h_e = clip((30 - extent_arcsec) / 25, 0, 1)``: a cluster
-      barely wider than the XMM PSF (EXT 5-30") looks like a point source;
-    * faintness, all classes: ``h_c = clip(log10(300 / counts) / 1, 0, 1)`` with
-      ``counts = count_rate * exposure_s`` (10 ks when no exposure): 300 counts or more is
-      easy, 30 counts or fewer is noise-like.
-
-    With weights ``w = (0.35 h_z, 0.45 h_e, 0.35 h_c)`` the difficulty is
-    ``d = 1 - prod(1 - w)`` (0 = obvious; at most 0.73) and the look-alike distribution
-    ``L = sum(w_i L_i[t]) / sum(w)`` mixes the class-specific look-alikes of the three causes.
-
-    Parameters
-    ----------
-    catalogue : pandas.DataFrame or astropy.table.Table
-        With ``candidate_id``, ``true_class`` and optionally ``redshift``, ``extent_arcsec``,
-        ``count_rate``, ``exposure_s``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``candidate_id, difficulty, h_distant, h_compact, h_faint`` and ``look_<class>``
-        for each class.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> cat = pd.DataFrame({"candidate_id": ["a", "b"], "true_class": ["hi-z", "point"],
-    ...                     "redshift": [1.0, float("nan")], "extent_arcsec": [60.0, 0.0],
-    ...                     "count_rate": [0.1, 0.1]})
-    >>> d = subject_difficulty(cat)
-    >>> round(float(d.difficulty[0]), 3), float(d.difficulty[1])
-    (0.35, 0.0)
-    >>> float(d.look_other[0])
-    0.8
-    """
-    df, _ = _read_catalogue(catalogue)
-    n = len(df)
-    t = df["true_class"].map(_IDX).to_numpy()
-    cluster = t <= 1
-
-    def col(name: str) -> np.ndarray:
-        if name not in df.columns:
-            return np.full(n, np.nan)
-        return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)
-
-    z = col("redshift")
-    h_z = np.where(cluster & np.isfinite(z), 1.0 / (1.0 + np.exp(-(np.nan_to_num(z) - 0.4) / 0.08)), 0.0)
-    ext = col("extent_arcsec")
-    h_e = np.where(cluster & np.isfinite(ext), np.clip((30.0 - np.nan_to_num(ext)) / 25.0, 0.0, 1.0), 0.0)
-    rate = col("count_rate")
-    expo = col("exposure_s")
-    expo = np.where(np.isfinite(expo) & (expo > 0), expo, 1.0e4)
-    counts = rate * expo
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h_c = np.where(np.isfinite(counts), np.clip(np.log10(300.0 / np.maximum(counts, 1e-3)), 0.0, 1.0), 0.0)
-    w = np.stack([0.35 * h_z, 0.45 * h_e, 0.35 * h_c], axis=1)
-    d = 1.0 - np.prod(1.0 - w, axis=1)
-    looks = np.stack([_LOOK_DISTANT[t], _LOOK_COMPACT[t], _LOOK_FAINT[t]], axis=1)  # (n, 3, K)
-    wsum = w.sum(axis=1, keepdims=True)
-    look = np.einsum("ni,nik->nk", w, looks) / np.where(wsum > 0, wsum, 1.0)
-    look[wsum[:, 0] == 0] = np.eye(_K)[t[wsum[:, 0] == 0]]
-    out = pd.DataFrame(
-        {"candidate_id": df["candidate_id"].to_numpy(), "difficulty": d, "h_distant": h_z, "h_compact": h_e, "h_faint": h_c}
-    )
-    for k, c in enumerate(CLASSES):
-        out[f"look_{c}"] = look[:, k]
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # the volunteers
 # ---------------------------------------------------------------------------------------------
-def _confusions(rng: np.random.Generator, skill: np.ndarray, kappa: float) -> np.ndarray:
-    """Per-volunteer confusion matrices (V, K, K): Dirichlet rows around skill*I + (1-skill)*E."""
-    eye = np.eye(_K)
-    mean = skill[:, None, None] * eye + (1.0 - skill[:, None, None]) * ERROR_TEMPLATE
-    g = rng.gamma(np.maximum(kappa * mean, 1e-3))
-    return g / g.sum(axis=2, keepdims=True)
-
-
 def _activity_counts(rng: np.random.Generator, total: int, n_vol: int, sigma: float, cap: int) -> np.ndarray:
     """Heavy-tailed classifications per volunteer: each at least 1, at most ``cap``, summing to total."""
     if n_vol * cap < total:
@@ -639,7 +462,7 @@ def _pair(rng: np.random.Generator, counts: np.ndarray, n_subj: int) -> np.ndarr
 
 @dataclass(frozen=True)
 class _Population:
-    confusion: np.ndarray  # (n, K, K)
+    observers: Observers  # perception and decisions, one per volunteer (experts last)
     anonymous: np.ndarray  # bool
     expert: np.ndarray  # "" / "expert" / "owner"
     user_name: np.ndarray  # object
@@ -659,10 +482,9 @@ class _Population:
 def _population(rng: np.random.Generator, n_vol: int, cfg: VolunteerConfig) -> _Population:
     """Volunteers 0..n_vol-1 plus two experts (an ``owner`` and an ``expert``) at the end."""
     n = n_vol + 2
-    skill = rng.beta(cfg.skill_a, cfg.skill_b, n)
-    skill[n_vol:] = cfg.expert_skill
-    conf = _confusions(rng, skill, cfg.concentration)
-    conf[n_vol:] = cfg.expert_skill * np.eye(_K) + (1 - cfg.expert_skill) * ERROR_TEMPLATE
+    vols = draw_volunteers(rng, n_vol, cfg.skill_a, cfg.skill_b)
+    exps = experts(2, cfg.expert_lapse)
+    observers = Observers(*(np.concatenate([getattr(vols, f), getattr(exps, f)]) for f in Observers.__dataclass_fields__))
     anon = rng.random(n) < cfg.anonymous_fraction
     anon[n_vol:] = False
     # IPs: one per volunteer, a few anonymous volunteers share another anonymous one's IP
@@ -701,7 +523,7 @@ def _population(rng: np.random.Generator, n_vol: int, cfg: VolunteerConfig) -> _
     user_name[n_vol] = "hunt_for_clusters_team"
     user_name[n_vol + 1] = "xclass_expert"
     return _Population(
-        confusion=conf,
+        observers=observers,
         anonymous=anon,
         expert=expert,
         user_name=user_name,
@@ -731,15 +553,13 @@ class _Simulation:
 
 
 def _simulate(
-    truth: np.ndarray,
-    difficulty: np.ndarray,
-    look: np.ndarray,
+    cues: Mapping[str, np.ndarray],
     cfg: VolunteerConfig,
     retirement: int,
     n_rows: int | None,
 ) -> _Simulation:
     rng = np.random.default_rng(cfg.seed)
-    S, R = truth.size, retirement
+    S, R = len(next(iter(cues.values()))), retirement
     total = S * R
     n_vol = cfg.n_volunteers or max(10, R, int(round(total / cfg.mean_classifications)))
     cap = S
@@ -851,15 +671,11 @@ def _simulate(
     # -- answers ----------------------------------------------------------------------------
     N = subj_all.size
     answer = np.empty(N, dtype=np.int8)
-    is_exp = vol_all >= n_vol
     for lo in range(0, N, 1_000_000):
         sl = slice(lo, min(N, lo + 1_000_000))
         s, v = subj_all[sl], vol_all[sl]
-        d = difficulty[s] * np.where(is_exp[sl], 0.3, 1.0)
-        p = (1.0 - d)[:, None] * pop.confusion[v, truth[s]] + d[:, None] * look[s]
-        c = np.cumsum(p, axis=1)
-        u = rng.random(s.size) * c[:, -1]
-        answer[sl] = np.minimum((u[:, None] > c).sum(axis=1), _K - 1)
+        p = class_probabilities({k: a[s] for k, a in cues.items()}, pop.observers.take(v))
+        answer[sl] = draw_answers(p, rng)
 
     # -- retirement ------------------------------------------------------------------------------
     counted_row = ~(sb_all | gold_all)
@@ -895,10 +711,12 @@ def _simulate(
 # synthetic subjects for benchmarks
 # ---------------------------------------------------------------------------------------------
 def synthetic_subject_set(n_subjects: int, *, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A manifest and a truth catalogue for ``n_subjects`` made-up candidates (no images).
+    """A manifest and made-up cues for ``n_subjects`` candidates without images.
 
-    For benchmarks and tests that need many subjects without running the mock survey. The class
-    mix is mock-physics.md's (low-z 40 %, hi-z 15 %, galaxy 10 %, point 20 %, other 15 %).
+    For benchmarks and tests that need many subjects without rendering any: each subject gets
+    cues drawn around those of a rendered mock subject of a class drawn with mock-physics.md's
+    mix (low-z 40 %, hi-z 15 %, galaxy 10 %, point 20 %, other 15 %). The class is not returned:
+    the volunteers see only the cues.
 
     Parameters
     ----------
@@ -909,9 +727,9 @@ def synthetic_subject_set(n_subjects: int, *, seed: int = 0) -> tuple[pd.DataFra
 
     Returns
     -------
-    manifest, catalogue : pandas.DataFrame
-        ``image, #candidate_id, #ra, #dec`` (strings); ``candidate_id, ra, dec, true_class,
-        redshift, extent_arcsec, count_rate, exposure_s``.
+    manifest, cues : pandas.DataFrame
+        ``image, #candidate_id, #ra, #dec`` (strings); ``candidate_id`` and the cue columns of
+        `hunt_clusters.mock._perception.CUE_COLUMNS`.
 
     Examples
     --------
@@ -922,13 +740,11 @@ def synthetic_subject_set(n_subjects: int, *, seed: int = 0) -> tuple[pd.DataFra
     if n_subjects < 1:
         raise InputError(f"n_subjects = {n_subjects}: must be at least 1")
     rng = np.random.default_rng(seed)
-    cls = rng.choice(_K, n_subjects, p=[0.40, 0.15, 0.10, 0.20, 0.15])
-    ra = rng.random(n_subjects) * 360.0
-    dec = np.degrees(np.arcsin(rng.random(n_subjects) * 2 - 1))
-    z = np.where(cls == 0, rng.uniform(0.05, 0.35, n_subjects), np.where(cls == 1, rng.uniform(0.45, 1.5, n_subjects), np.nan))
-    ext = np.where(cls <= 1, rng.lognormal(np.log(35.0), 0.5, n_subjects), rng.uniform(0, 8, n_subjects))
-    rate = 10 ** rng.uniform(-2.7, -0.5, n_subjects)
-    ids = np.array([f"XC{i:07d}" for i in range(n_subjects)], dtype=object)
+    n = n_subjects
+    cls = rng.choice(_K, n, p=[0.40, 0.15, 0.10, 0.20, 0.15])
+    ra = rng.random(n) * 360.0
+    dec = np.degrees(np.arcsin(rng.random(n) * 2 - 1))
+    ids = np.array([f"XC{i:07d}" for i in range(n)], dtype=object)
     manifest = pd.DataFrame(
         {
             "image": [f"{c}.png" for c in ids],
@@ -937,19 +753,28 @@ def synthetic_subject_set(n_subjects: int, *, seed: int = 0) -> tuple[pd.DataFra
             "#dec": [f"{x:.5f}" for x in dec],
         }
     )
-    catalogue = pd.DataFrame(
+    # typical cues of each class on rendered mock subjects (medians, seed-7 small survey)
+    core = np.array([28.0, 20.0, 17.0, 14.0, 16.0])[cls] * rng.lognormal(0.0, 0.25, n)
+    n_near = rng.poisson(np.array([8.0, 1.0, 2.0, 1.0, 1.0])[cls])
+    central = np.where(cls == 2, rng.uniform(8.0, 25.0, n), np.where(rng.random(n) < 0.3, rng.uniform(2.0, 8.0, n), 0.0))
+    cues = pd.DataFrame(
         {
             "candidate_id": ids,
-            "ra": ra,
-            "dec": dec,
-            "true_class": np.array(CLASSES, dtype=object)[cls],
-            "redshift": z,
-            "extent_arcsec": ext,
-            "count_rate": rate,
-            "exposure_s": np.where(rng.random(n_subjects) < 0.5, 1.0e4, 2.0e4),
+            "x_peak_snr": np.minimum(100.0, np.array([30.0, 23.0, 90.0, 95.0, 20.0])[cls] * rng.lognormal(0.0, 0.6, n)),
+            "x_radius_arcsec": core * rng.uniform(2.0, 3.0, n),
+            "x_core_arcsec": core,
+            "x_n_peaks": 1.0 + (rng.random(n) < np.where(cls == 4, 0.2, 0.04)),
+            "x_edge": np.where((cls == 4) & (rng.random(n) < 0.2), rng.uniform(0.3, 0.8, n), 0.0),
+            "x_offset_arcsec": rng.uniform(0.0, 15.0, n),
+            "o_n_near": n_near.astype(float),
+            "o_n_ext_near": rng.binomial(n_near, np.where(cls == 0, 0.5, 0.3)).astype(float),
+            "o_near_snr": np.where(n_near > 0, rng.lognormal(np.log(18.0), 0.5, n), 0.0),
+            "o_central_radius_arcsec": central,
+            "o_central_snr": np.where(central > 0, rng.lognormal(np.log(25.0), 0.5, n), 0.0),
+            "o_central_extended": (central > 6.0).astype(float),
         }
     )
-    return manifest, catalogue
+    return manifest, cues[["candidate_id", *CUE_COLUMNS]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1212,17 +1037,43 @@ def _texts(chunk: Callable[[int, int], str], ranges: list[tuple[int, int]], jobs
         return
     _CHUNK = chunk
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=ignore_in_worker) as pool:
             yield from pool.imap(_format_range, ranges)
     finally:
         _CHUNK = None
 
 
+def subject_cues(candidate_ids: Sequence[str], folder: Path | None, cues: pd.DataFrame | None = None, *,
+                 jobs: int = 1) -> dict[str, np.ndarray]:
+    """The cue arrays of the subjects ``candidate_ids``, in that order.
+
+    From ``cues`` (a table with ``candidate_id`` and the cue columns) when given, else measured on
+    the rendered subjects of ``folder`` (cached); see `hunt_clusters.mock._perception`.
+    """
+    if cues is None:
+        if folder is None:
+            raise InputError("the mock volunteers look at the rendered subjects: give a subject set folder "
+                             "(with tensors.npz) or a table of cues")
+        from ._perception import subject_set_cues
+
+        table = subject_set_cues(folder, candidate_ids, jobs=jobs)
+    else:
+        if "candidate_id" not in cues.columns:
+            raise InputError("cue table: no column 'candidate_id'")
+        pos = pd.Index(cues["candidate_id"].astype(str)).get_indexer(list(candidate_ids))
+        if (pos < 0).any():
+            i = int(np.flatnonzero(pos < 0)[0])
+            raise InputError(f"manifest row {i + 2}: #candidate_id {list(candidate_ids)[i]!r} has no cues")
+        table = cues.iloc[pos].reset_index(drop=True)
+    return cue_arrays(table)
+
+
 def write_export(
     out: str | Path | io.TextIOBase,
     subject_set: str | Path | pd.DataFrame | None = None,
-    catalogue: str | Path | pd.DataFrame | Any | None = None,
+    cues: pd.DataFrame | None = None,
     *,
+    catalogue: str | Path | pd.DataFrame | Any | None = None,
     config: VolunteerConfig = VolunteerConfig(),
     workflow: WorkflowDefinition | str | Path | None = None,
     workflows_out: str | Path | None = None,
@@ -1242,10 +1093,12 @@ def write_export(
         A subject set folder (``manifest.csv``, optional ``upload_ledger.csv``) or a manifest
         table; see `read_subject_set`. ``None``: made-up subjects (`synthetic_subject_set`),
         as many as ``n_classifications`` needs.
+    cues : pandas.DataFrame, optional
+        What each subject shows (``candidate_id`` + `hunt_clusters.mock._perception.CUE_COLUMNS`),
+        e.g. from `synthetic_subject_set`. Default: measured on the subject set's ``tensors.npz``
+        (`hunt_clusters.mock._perception.subject_set_cues`, cached in ``cues.parquet``).
     catalogue : str, Path, pandas.DataFrame or astropy.table.Table, optional
-        The mock catalogue with ``candidate_id`` and ``true_class`` (and ``redshift``,
-        ``extent_arcsec``, ``count_rate``, ``exposure_s`` for `subject_difficulty`).
-        Required with ``subject_set``.
+        Read for its ``candidate_id`` column only: every subject must be in it.
     config : VolunteerConfig
         The volunteers' behaviour and the export's ids.
     workflow : WorkflowDefinition, str or Path, optional
@@ -1271,8 +1124,8 @@ def write_export(
     Raises
     ------
     InputError
-        Unreadable inputs, a subject whose candidate is not in the catalogue, or more rows asked
-        for than the subjects can give.
+        Unreadable inputs, a subject without a tensor or cues, a subject whose candidate is not
+        in the catalogue, or more rows asked for than the subjects can give.
 
     Examples
     --------
@@ -1291,32 +1144,23 @@ def write_export(
     folder: Path | None = None
     if subject_set is None:
         if n_classifications is None:
-            raise InputError("give a subject set (and its catalogue) or n_classifications for made-up subjects")
+            raise InputError("give a subject set or n_classifications for made-up subjects")
         per_subject = retirement * (1 + config.seen_before_fraction) + config.expert_fraction * config.gold_fraction
         n_subj = max(1, int(math.ceil(n_classifications / per_subject * 1.002)) + 1)
-        manifest_raw, catalogue = synthetic_subject_set(n_subj, seed=config.seed)
+        manifest_raw, cues = synthetic_subject_set(n_subj, seed=config.seed)
         manifest = read_subject_set(manifest_raw, first_subject_id=config.first_subject_id)
     else:
-        if catalogue is None:
-            raise InputError("the mock volunteers need the truth: give the catalogue (candidates.ecsv)")
         manifest = read_subject_set(subject_set, first_subject_id=config.first_subject_id)
         if not isinstance(subject_set, pd.DataFrame):
             p = Path(subject_set)
             folder = p if p.is_dir() else p.parent
-    cat, where = _read_catalogue(catalogue)
-    diff = subject_difficulty(cat)
-    pos = pd.Index(cat["candidate_id"]).get_indexer(manifest["#candidate_id"])
-    if (pos < 0).any():
-        i = int(np.flatnonzero(pos < 0)[0])
-        raise InputError(
-            f"manifest row {i + 2}: #candidate_id {manifest['#candidate_id'].iloc[i]!r} is not in the catalogue {where}"
-        )
-    truth = cat["true_class"].map(_IDX).to_numpy()[pos].astype(np.int64)
-    look = diff[[f"look_{c}" for c in CLASSES]].to_numpy()[pos]
-    difficulty = diff["difficulty"].to_numpy()[pos]
+    ids = manifest["#candidate_id"].tolist()
+    if catalogue is not None:
+        check_identifiers(ids, catalogue)
+    arrays = subject_cues(ids, folder, cues, jobs=jobs)
     if n_classifications is not None and n_classifications < 1:
         raise InputError(f"n_classifications = {n_classifications}: must be at least 1")
-    sim = _simulate(truth, difficulty, look, config, retirement, n_classifications)
+    sim = _simulate(arrays, config, retirement, n_classifications)
     if n_classifications is not None and sim.subj.size < n_classifications:
         raise InputError(
             f"{len(manifest)} subjects give only {sim.subj.size} classifications at retirement {retirement}; "
@@ -1382,13 +1226,12 @@ def write_export(
 
 __all__ = [
     "EARLY_LABELS",
-    "ERROR_TEMPLATE",
     "EXPORT_COLUMNS",
     "WORKFLOWS_EXPORT_COLUMNS",
     "ExportSummary",
     "VolunteerConfig",
     "read_subject_set",
-    "subject_difficulty",
+    "subject_cues",
     "synthetic_subject_set",
     "write_export",
     "write_workflows_export",

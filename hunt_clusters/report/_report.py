@@ -604,7 +604,8 @@ def _cnn(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
                                                                   "(solid: training; dashed: validation).", "training curves"))
             last = h.sort_values("epoch").groupby(["model", "run"], sort=True).tail(1)
             last = last.assign(_order=last["model"].map({m: i for i, m in enumerate(hm)})).sort_values(["_order", "run"])
-            final = [{"model": r["model"], "run": int(r["run"]), "epochs": int(r["epoch"]) + 1,
+            # history.csv counts epochs from 1 (as the runs table's "epochs" does): the last is the count
+            final = [{"model": r["model"], "run": int(r["run"]), "epochs": int(r["epoch"]),
                       **{k: float(r[k]) for k in ("loss", "val_loss", "accuracy", "val_accuracy") if k in r.index and pd.notna(r[k])}}
                      for _, r in last.iterrows() if r["model"] in hm]
             data["training_final_epoch"] = final
@@ -882,8 +883,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = F
     (out / "metrics.json").write_text(json.dumps(_jsonable(data), indent=2, default=str) + "\n", encoding="utf-8")
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
-    if progress:
-        log.info("report: wrote %s (%d figures)", path, len(w.figures))
+    log.debug("report: wrote %s (%d figures)", path, len(w.figures))  # the command line prints the path
     return path
 
 

@@ -21,7 +21,7 @@ def test_aggregate_writes_everything(tmp_path: Path, export: Path, capsys: pytes
     experts = tmp_path / "candidates.csv"
     experts.write_text("candidate_id,ra,dec,expert_class\nXC1,1,2,low-z\nXC2,1,2,hi-z\nXC3,1,2,\n")
     out = tmp_path / "out"
-    rc = main(["-q", "aggregate", str(export), "--out", str(out), "--workflow", "1", "--method", "all",
+    rc = main(["aggregate", str(export), "--out", str(out), "--workflow", "1", "--method", "all",
                "--experts", str(experts), "--folds", "0"])
     assert rc == 0
     text = capsys.readouterr().out
@@ -45,7 +45,7 @@ def test_aggregate_writes_everything(tmp_path: Path, export: Path, capsys: pytes
 
 def test_aggregate_csv_votes_and_policies(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "o"
-    rc = main(["-q", "aggregate", str(export), "-o", str(out), "--workflow", "1", "--duplicates", "last",
+    rc = main(["aggregate", str(export), "-o", str(out), "--workflow", "1", "--duplicates", "last",
                "--version", "1", "--votes-format", "csv"])
     assert rc == 0
     votes = pd.read_csv(out / "votes.csv")
@@ -54,7 +54,7 @@ def test_aggregate_csv_votes_and_policies(tmp_path: Path, export: Path, capsys: 
 
 
 def test_aggregate_strict_fails(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), "--workflow", "1", "--strict"])
+    rc = main(["aggregate", str(export), "--out", str(tmp_path / "o"), "--workflow", "1", "--strict"])
     assert rc == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "3 row(s) rejected with --strict: row 16: bad_json_annotations" in err[0]
@@ -63,7 +63,7 @@ def test_aggregate_strict_fails(tmp_path: Path, export: Path, capsys: pytest.Cap
 
 def test_aggregate_other_project(real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     export = real_dir / "zooniverse_exports" / "superluminous_supernovae_classifications.csv"
-    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), "--candidate-key", "none",
+    rc = main(["aggregate", str(export), "--out", str(tmp_path / "o"), "--candidate-key", "none",
                "--workflows-export", str(real_dir / "zooniverse_exports" / "superluminous_supernovae_workflows.csv")])
     assert rc == 0
     text = capsys.readouterr().out
@@ -79,7 +79,7 @@ def test_aggregate_other_project(real_dir: Path, tmp_path: Path, capsys: pytest.
 )  # fmt: skip
 def test_aggregate_usage_errors(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                 message: str) -> None:
-    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), *args])
+    rc = main(["aggregate", str(export), "--out", str(tmp_path / "o"), *args])
     assert rc == 1
     assert message in capsys.readouterr().err
 
@@ -92,18 +92,20 @@ def test_aggregate_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_aggregate_mock_export_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A mock export (mock volunteers) through the command, truth given as the expert table (ECSV)."""
+    """A mock export (mock volunteers) through the command, mock experts of the same pictures as the expert table (ECSV)."""
     from astropy.table import Table
 
     mock_write, VolunteerConfig, synthetic_subject_set = hm.mock_writer()
+    from hunt_clusters.mock import expert_labels_from_cues
+
     manifest, catalogue = synthetic_subject_set(80, seed=3)
     mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=3, retirement=12),
                workflows_out=tmp_path / "workflows.csv")
     truth = Table({"candidate_id": catalogue["candidate_id"].astype(str).to_numpy(),
-                   "expert_class": catalogue["true_class"].astype(str).to_numpy()})
+                   "expert_class": expert_labels_from_cues(catalogue, seed=3, lapse=0.05)})
     truth.write(tmp_path / "candidates.ecsv")
     out = tmp_path / "out"
-    rc = main(["-q", "aggregate", str(tmp_path / "mock.csv"), "--out", str(out), "--workflows-export",
+    rc = main(["aggregate", str(tmp_path / "mock.csv"), "--out", str(out), "--workflows-export",
                str(tmp_path / "workflows.csv"), "--experts", str(tmp_path / "candidates.ecsv"), "--method", "all"])
     assert rc == 0
     text = capsys.readouterr().out

@@ -21,7 +21,6 @@ from hunt_clusters.mock import (
     SurveyResult,
     confusion_matrix,
     draw_truth,
-    expert_rule,
     format_summary,
     redshift_distribution,
     simulate_survey,
@@ -157,34 +156,6 @@ def test_pointings_are_at_high_galactic_latitude_within_the_field() -> None:
         SkyCoord(t["true_ra"], t["true_dec"], unit="deg")
     ).arcmin
     assert sep == pytest.approx(np.asarray(t["offaxis_arcmin"]), abs=1e-6)
-
-
-def _row(**kw: object) -> dict[str, list[object]]:
-    base: dict[str, object] = {"subtype": "cluster", "extent_arcsec": 20.0, "ext_like": 50.0,
-                               "n_members_visible": 0, "counterpart_mag": np.nan,
-                               "galaxy_re_arcsec": np.nan, "pair_sep_arcsec": np.nan}
-    base.update(kw)
-    return {k: [v] for k, v in base.items()}
-
-
-@pytest.mark.parametrize(
-    ("row", "expected"),
-    [
-        (_row(n_members_visible=8), "low-z"),
-        (_row(n_members_visible=8, extent_arcsec=6.0), "point"),  # compact cluster
-        (_row(), "hi-z"),  # C1-extended, nothing in the optical
-        (_row(ext_like=20.0), "other"),  # faint distant cluster
-        (_row(ext_like=20.0, n_members_visible=1), "hi-z"),  # only the BCG
-        (_row(subtype="elliptical", counterpart_mag=13.0, galaxy_re_arcsec=15.0), "galaxy"),
-        (_row(subtype="agn", counterpart_mag=19.0, extent_arcsec=12.0), "point"),
-        (_row(subtype="agn", counterpart_mag=21.0, extent_arcsec=12.0), "hi-z"),
-        (_row(subtype="pair", pair_sep_arcsec=20.0), "other"),
-        (_row(subtype="pair", pair_sep_arcsec=9.0), "hi-z"),  # unresolved pair looks extended
-        (_row(subtype="wings"), "other"),
-    ],
-)
-def test_expert_rule(row: dict[str, list[object]], expected: str) -> None:
-    assert expert_rule(Table(row)).tolist() == [expected]
 
 
 def test_confusion_matrix_counts_the_expert_sample(tiny_survey: SurveyResult) -> None:

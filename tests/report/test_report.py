@@ -212,8 +212,31 @@ def test_cli_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_cli_not_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "rep")]) == 1
     err = capsys.readouterr().err
-    assert err == f"error: {tmp_path}: not a train-on-votes run folder (no metrics.json)\n"
+    assert err == (f"error: {tmp_path}: not a train-on-votes run folder (expected metrics.json with the models' "
+                   "scores, config.json, predictions.csv; found an empty folder)\n")
     assert not (tmp_path / "rep").exists()
+
+
+def test_cli_refuses_the_folder_of_another_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An aggregate folder also holds a metrics.json: report names what it expected and what it found."""
+    agg = tmp_path / "aggregate"
+    agg.mkdir()
+    (agg / "metrics.json").write_text(json.dumps({"export": {"rows_in": 4}, "methods": {}}))
+    (agg / "votes.parquet").write_bytes(b"")
+    assert main(["report", str(agg), "--out", str(tmp_path / "r2")]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: {agg}: not a train-on-votes run folder (expected metrics.json with the models' scores, "
+                   "config.json, predictions.csv; found the output folder of 'hunt-clusters aggregate')\n")
+    assert not (tmp_path / "r2").exists()
+
+
+def test_training_curve_table_counts_epochs_as_the_runs_table(tmp_path: Path) -> None:
+    """history.csv counts epochs from 1: the last epoch of a 5-epoch run is 5 in both tables."""
+    run = make_run_folder(tmp_path)
+    write_report(run, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert {f["epochs"] for f in data["cnn"]["training_final_epoch"]} == {5}
+    assert {r["epochs"] for r in data["run"]["runs"]} == {5}
 
 
 def test_cli_bad_json_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -164,11 +164,13 @@ def test_consensus_over_partitions_writes_the_embedded_files(tmp_path: Path, cap
     from astropy.table import Table
 
     mock_write, VolunteerConfig, synthetic_subject_set = handmade_export.mock_writer()
+    from hunt_clusters.mock import expert_labels_from_cues
+
     manifest, catalogue = synthetic_subject_set(120, seed=5)
     mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=5, retirement=6),
                workflows_out=tmp_path / "workflows.csv")  # 6 votes a subject: ties for the tie-break
     Table({"candidate_id": catalogue["candidate_id"].astype(str).to_numpy(),
-           "expert_class": catalogue["true_class"].astype(str).to_numpy()}).write(tmp_path / "experts.ecsv")
+           "expert_class": expert_labels_from_cues(catalogue, seed=5, lapse=0.05)}).write(tmp_path / "experts.ecsv")
     outs = {}
     for name, extra in (("emb", []), ("parts", ["--partitions", "7"])):
         assert main(["-q", "aggregate", str(tmp_path / "mock.csv"), "--out", str(tmp_path / name), "--method", method,
