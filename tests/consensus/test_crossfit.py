@@ -72,8 +72,11 @@ def test_aggregate_label_ignores_own_expert_class(tmp_path: Path, votes_truth, m
     manifest, catalogue = synthetic_subject_set(60, seed=4)
     mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=4, retirement=8),
                workflows_out=tmp_path / "workflows.csv")
+    from hunt_clusters.mock import expert_labels_from_cues
+
     experts = pd.DataFrame({"candidate_id": catalogue["candidate_id"].astype(str).to_numpy(),
-                            "expert_class": catalogue["true_class"].astype(str).to_numpy()})
+                            "expert_class": np.asarray(expert_labels_from_cues(catalogue, seed=4, lapse=0.05),
+                                                       dtype=str)})
     experts.to_csv(tmp_path / "a.csv", index=False)
     labels = {}
     for cid in experts["candidate_id"].iloc[:6]:
