@@ -22,7 +22,7 @@ def test_aggregate_writes_everything(tmp_path: Path, export: Path, capsys: pytes
     experts.write_text("candidate_id,ra,dec,expert_class\nXC1,1,2,low-z\nXC2,1,2,hi-z\nXC3,1,2,\n")
     out = tmp_path / "out"
     rc = main(["aggregate", str(export), "--out", str(out), "--workflow", "1", "--method", "all",
-               "--experts", str(experts), "--gold-fraction", "0"])
+               "--experts", str(experts), "--folds", "0"])
     assert rc == 0
     text = capsys.readouterr().out
     assert "20 rows in = 9 kept + 2 expert + 6 filtered + 3 rejected" in text
@@ -109,13 +109,16 @@ def test_aggregate_mock_export_end_to_end(tmp_path: Path, capsys: pytest.Capture
                str(tmp_path / "workflows.csv"), "--experts", str(tmp_path / "candidates.ecsv"), "--method", "all"])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "0 rejected" in text and "vs experts: 40 candidates classified by both (40 gold" in text
+    assert "0 rejected" in text and "vs experts: 80 candidates classified by both" in text
+    assert "cross-fitted: 80 expert-classified subjects in 5 folds" in text
     metrics = json.loads((out / "metrics.json").read_text())
-    split = pd.read_csv(out / "gold.csv")
-    assert len(split) == 80 and (split["role"] == "gold").sum() == 40
-    assert metrics["gold_split"]["n_held_out"] == 40 and metrics["methods"]["swap"]["gold"] == 40
-    assert metrics["methods"]["majority"]["gold"] == 0 and metrics["methods"]["swap"]["experts"]["n_both"] == 40
-    # SWAP learned volunteer skill from the gold half: not every volunteer is left at P_L = P_D = 0.5
+    folds = pd.read_csv(out / "folds.csv")
+    assert len(folds) == 80 and folds["fold"].value_counts().tolist() == [16] * 5
+    assert metrics["cross_fit"]["folds"] == 5 and metrics["methods"]["swap"]["gold"] == 64
+    assert metrics["methods"]["majority"]["gold"] == 0
+    # every method is compared with the experts on all 80: none of them was scored on its own gold
+    assert {m["experts"]["n_both"] for m in metrics["methods"].values()} == {80}
+    # SWAP learned volunteer skill from the gold of fold 0: not every volunteer is left at P_L = P_D = 0.5
     vols = pd.read_csv(out / "volunteers.csv")
     assert (vols.loc[vols["method"] == "swap", "skill"] != 0.5).any()
     assert metrics["export"]["unmapped"] == []

@@ -64,7 +64,7 @@ def test_writes_page_metrics_and_figures(report: tuple[Path, str, dict]) -> None
 def test_words_where_their_figures_are(report: tuple[Path, str, dict]) -> None:
     _, html, _ = report
     sec = _sections(html)
-    assert set(sec) == {"survey", "volunteers", "cnn", "selection", "run"}
+    assert set(sec) == {"verdict", "survey", "volunteers", "cnn", "selection", "run"}
     for word in ("Cohen", "confusion"):
         assert word in sec["volunteers"] and "<img" in sec["volunteers"]
     assert "spectroscopic" in sec["cnn"] and "<img" in sec["cnn"]
@@ -259,3 +259,35 @@ def test_help_has_an_example_and_imports_nothing_heavy() -> None:
             "[m for m in ('hunt_clusters.report', 'matplotlib', 'pandas', 'numpy') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "[]"]
+
+
+def test_verdict_comes_first_with_the_paired_figures_and_a_caveat(report: tuple[Path, str, dict]) -> None:
+    """Issue 19, item 5: the answer first; 10 test candidates are too few to decide, and it says so."""
+    _, html, metrics = report
+    sec = _sections(html)
+    assert list(sec)[0] == "verdict"
+    v = sec["verdict"]
+    assert "votes: 90.0%" in v and "labels: 100.0%" in v
+    assert "difference -10.0 points [-30.0, +0.0], McNemar p = 1, 10 spectroscopic test candidates" in v
+    assert "Too small to decide" in v
+    # +-15 points on 10 candidates: (15 / 5)^2 * 10 = 90, but a 95 % binomial +-5 at 95 % needs 73 -> 90
+    assert metrics["verdict"]["caveat"]["needed_for_5_points"] == 90
+    assert "Paired comparisons" in sec["cnn"] and "McNemar" in sec["cnn"]
+    # 20 training candidates per model, 10 test: a quick look, and the report says so first
+    assert v.index("not meaningful") < v.index("votes: 90.0%") and metrics["verdict"]["not_meaningful"]
+
+
+def test_selection_function_has_wilson_intervals_and_no_purity_against_redshift(
+        report: tuple[Path, str, dict]) -> None:
+    _, _, metrics = report
+    sel = metrics["selection_function"]
+    rows = sel["bins"]["count_rate"]["rows"]
+    for name, rr in rows.items():
+        for r in rr:
+            for what in ("completeness", "purity"):
+                if r[what] in (0.0, 1.0):
+                    lo, hi = r[f"{what}_ci"]
+                    assert hi - lo > 0.05, (name, what, r)  # Wilson: never zero-width
+    assert all(r["purity"] is None for rr in sel["bins"]["redshift"]["rows"].values() for r in rr)
+    common = sel["common"]
+    assert common["n"] > 0 and set(common["classifiers"]) == set(sel["classifiers"])
