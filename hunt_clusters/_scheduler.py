@@ -91,13 +91,17 @@ def parse_scheduler(text: str) -> Scheduler:
     )
 
 
-def add_scheduler_argument(parser: argparse.ArgumentParser) -> None:
-    """Add ``--scheduler`` (the same wording on every command that scales)."""
+def add_scheduler_argument(parser: Any, *, jobs: bool = True) -> None:
+    """Add ``--scheduler`` (the same wording on every command that scales).
+
+    ``jobs``: the command has ``--jobs`` (the help names it only then).
+    """
+    here = "here (--jobs)" if jobs else "in this process"
     parser.add_argument(
         "--scheduler", type=parse_scheduler, default=None, metavar="tcp://HOST:PORT|local:N",
         help="run on a Dask cluster: the address of a running dask scheduler, or local:N for N worker "
         "processes started and stopped by this command (needs " + DASK_EXTRA + "; docs/scale.md). "
-        "Without it the work runs here (--jobs) and the output is the same",
+        f"Without it the work runs {here} and the output is the same",
     )
 
 

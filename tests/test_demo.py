@@ -16,12 +16,24 @@ from hunt_clusters.cli import main
 def test_demo_runs_the_whole_mission(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
     # --rehearse: the upload goes through panoptes-client to the local Panoptes test double
-    assert main(["-q", "demo", "--tiny", "--rehearse", "--out", str(out)]) == 0
+    assert main(["demo", "--tiny", "--rehearse", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     for i, step in enumerate(("simulate", "render", "render", "upload", "simulate-volunteers", "aggregate",
                               "train-on-votes", "report"), 1):
         assert f"[{i}/8] $ hunt-clusters {step} " in text
     assert "--endpoint http://127.0.0.1:" in text and str(out / "report" / "report.html") in text
+    # the hint after training names the report folder the demo writes next
+    assert f"next: hunt-clusters report {out / 'cnn'} --out {out / 'report'}\n" in text
+    assert text.count("wrote " + str(out / "report" / "report.html")) == 1  # report says "wrote" once
+
+    # every file the demo wrote is one its commands know as theirs: a re-run (or --force) is never
+    # refused for a file of its own
+    from hunt_clusters._outputs import LAYOUTS, foreign_file
+
+    assert foreign_file(out, LAYOUTS["demo"]) is None
+    for sub, command in (("cnn", "train-on-votes"), ("aggregate", "aggregate"), ("report", "report"),
+                         ("subject_set", "render"), ("expert_set", "render"), ("mock_survey", "simulate")):
+        assert foreign_file(out / sub, LAYOUTS[command]) is None, sub
     assert "PANOPTES_PASSWORD" not in os.environ or os.environ["PANOPTES_PASSWORD"] != "pw"
 
     cat = Table.read(out / "mock_survey" / "candidates.ecsv").to_pandas()
@@ -57,3 +69,44 @@ def test_demo_runs_the_whole_mission(tmp_path: Path, capsys: pytest.CaptureFixtu
     for word in ("Cohen", "confusion", "spectroscopic", "completeness", "purity"):
         assert word in html
     assert json.loads((out / "report" / "metrics.json").read_text())
+
+    # issue 19, item 2: one volunteers-vs-experts answer, the same in aggregate, train-on-votes and the report
+    agg = metrics["methods"]["majority"]["experts"]
+    base = run["baselines"]["volunteers-majority"]["overlap"]
+    rep = json.loads((out / "report" / "metrics.json").read_text())
+    in_report = rep["volunteers_vs_experts"]["methods"]["majority"]
+    verdict = rep["verdict"]["volunteers_vs_experts"]
+    overlap = set(cat["candidate_id"][cat["in_expert"] & cat["in_zooniverse"]])
+    assert agg["n_both"] == base["n"] == in_report["n_both"] == verdict["n"] == len(overlap) == run["n"]["overlap"]
+    assert agg["binary_accuracy"] == base["accuracy"] == in_report["binary_accuracy"] == verdict["accuracy"]
+    assert agg["binary_kappa"] == pytest.approx(base["kappa"]) and agg["accuracy"] == base["accuracy_5class"]
+    vol = next(v for k, v in rep["cnn"]["overlap_ensemble"].items() if k.startswith("volunteers"))
+    assert vol["n"] == agg["n_both"] and vol["accuracy"] == agg["binary_accuracy"]
+    # overlap and test counted one way: the overlap includes the test set, everywhere
+    n_ov_test = len(overlap & set(cat["candidate_id"][cat["in_test"]]))
+    assert run["n"]["overlap_test"] == n_ov_test and run["n"]["overlap_includes_test"]
+    assert (f"{len(overlap)} in the overlap with the experts ({n_ov_test} of them in the test set)" in text)
+    assert f"({n_ov_test} of them in the test set)" in html
+    roles = rep["survey"]["roles"]
+    assert roles.get("overlap", 0) + n_ov_test == len(overlap)  # role 'overlap' = the overlap outside the test set
+
+
+def test_the_default_demo_trains_on_the_paper_sized_survey(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 19, item 6: 'hunt-clusters demo' as typed simulates the paper's survey (170 test candidates,
+    ~1200 training candidates per model), not the small one whose CNN stays at chance."""
+    import argparse
+
+    from hunt_clusters.cli._demo import _steps, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    steps = {s[0]: s for s in _steps(parser.parse_args([]), Path("demo"))}
+    assert "--small" not in steps["simulate"] and "--n-test-clusters" not in steps["simulate"]
+    train = steps["train-on-votes"]
+    assert train[train.index("--runs") + 1] == "3" and train[train.index("--label-source") + 1] == "votes,expert"
+    small = {s[0]: s for s in _steps(parser.parse_args(["--size", "small"]), Path("demo"))}
+    assert "--small" in small["simulate"]
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--size standard (default)" in text and "11.5 minutes" in text and "not meaningful" in text

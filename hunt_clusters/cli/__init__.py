@@ -68,13 +68,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hunt-clusters {__version__}")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument(
-        "-v", "--verbose", action="store_true", help="debug logging and full tracebacks on errors"
-    )
-    verbosity.add_argument(
-        "-q", "--quiet", action="store_true", help="only warnings and errors; no progress bars"
-    )
+    _add_verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for modname in COMMANDS if only is None else (only,):
         module = importlib.import_module(f"{__name__}.{modname}")
@@ -85,8 +79,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
+        _add_verbosity(p, argparse.SUPPRESS)  # also after the command: 'hunt-clusters aggregate x.csv -q'
         p.set_defaults(_run=module.run)
     return parser
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    """``-v`` / ``-q``, before the command (``default`` False) and after it (``argparse.SUPPRESS``:
+    not given there, the value given before the command stays)."""
+    group = parser.add_argument_group("output") if default is argparse.SUPPRESS else parser
+    verbosity = group.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="debug logging and full tracebacks on errors"
+    )
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", default=default,
+        help="only warnings, errors and the path of the result; no progress bars or tables",
+    )
 
 
 def _configure_logging(verbose: bool, quiet: bool) -> None:
@@ -119,33 +128,59 @@ def _named_command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status (0 ok, 1 failed, 2 usage)."""
+    """Run the command line and return its exit status (0 ok, 1 failed, 2 usage, 130 interrupted by Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    _configure_logging(args.verbose, args.quiet)
+    from .. import _interrupt
+    from ._say import set_quiet
+
+    _configure_logging(args.verbose, args.quiet and not args.verbose)
     args.progress = not args.quiet
     args.argv = argv  # the command line as given, for the records a command keeps (config.json)
-    try:
-        return int(args._run(args) or 0)
-    except HuntClustersError as exc:
-        if args.verbose:
-            log.exception("error")
-        print(f"error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except OSError as exc:  # the file system (or the network) said no: one line, no traceback
-        from ._paths import describe_os_error
+    was_quiet = set_quiet(args.quiet and not args.verbose)
+    with _interrupt.installed():
+        try:
+            return int(args._run(args) or 0)
+        except HuntClustersError as exc:
+            if _interrupt.interrupted():
+                return _interrupted()
+            if args.verbose:
+                log.exception("error")
+            print(f"error: {exc}", file=sys.stderr)
+            return getattr(exc, "exit_code", 1)
+        except KeyboardInterrupt:
+            return _interrupted()
+        except OSError as exc:  # the file system (or the network) said no: one line, no traceback
+            if _interrupt.interrupted():
+                return _interrupted()
+            from ._paths import describe_os_error
 
-        if args.verbose:
-            log.exception("error")
-        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
-        return 1
+            if args.verbose:
+                log.exception("error")
+            print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+            return 1
+        except BaseException:
+            # Ctrl-C that arrived inside native code can surface as another error (TensorFlow's
+            # SystemError): it is still the interrupt
+            if _interrupt.interrupted():
+                return _interrupted()
+            raise
+        finally:
+            set_quiet(was_quiet)
+
+
+def _interrupted() -> int:
+    """Ctrl-C: one line and exit status 130 (128 + SIGINT); a step of the demo passes it up."""
+    from .. import _interrupt
+
+    if _interrupt.nested():
+        raise KeyboardInterrupt
+    print("interrupted", file=sys.stderr)
+    return 130
 
 
 def console_main() -> None:  # pragma: no cover - thin wrapper used by the console script

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import InputError
 from .._scheduler import add_scheduler_argument, client_for
 from ._paths import check_output_dir, positive_int
+from ._say import say
 
 if TYPE_CHECKING:  # pandas is imported where it is used: 'hunt-clusters --help' must not load it
     import pandas as pd
@@ -26,7 +27,9 @@ export"), keep one workflow, a range of its versions and one question task, and 
   DIR/expert_votes.parquet  gold-standard and expert-flagged classifications, kept apart
   DIR/rejects.csv           every bad row: its 1-based data row in the export, the reason, the value
   DIR/unmapped_answers.csv  answers whose label maps to no class of the workflow definition
-  DIR/labels.csv            one consensus label per subject (per --method)
+  DIR/labels.csv            one consensus label per subject (per --method), with its fold and the
+                            size of the gold standard of the fit that gave it (--folds)
+  DIR/folds.csv             the cross-fitting folds of the expert-classified subjects (--experts)
   DIR/volunteers.csv        classifications and estimated skill per volunteer (per --method)
   DIR/metrics.json          where every export row went, and volunteers vs experts (--experts)
 
@@ -79,14 +82,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="consensus method (default majority)")
     out.add_argument("--experts", type=Path, metavar="TABLE",
                      help="candidates table with candidate_id and expert_class (ECSV, CSV, FITS) to compare with")
-    out.add_argument("--gold-fraction", type=float, default=0.5, metavar="F",
-                     help="with --experts: this fraction of the expert-classified subjects is given as gold "
-                          "standard to the methods of --gold-methods to learn volunteer skill; every method "
-                          "is then compared with the experts on the other subjects only (default 0.5; 0: no gold)")
+    out.add_argument("--folds", type=int, default=5, metavar="K",
+                     help="with --experts: cross-fitting of the methods of --gold-methods. The expert-classified "
+                          "subjects are split into K folds; each fold's labels come from a fit whose gold "
+                          "standard is the other folds, so no subject's label is shaped by its own expert "
+                          "class and every one of them is compared with the experts. Subjects without an "
+                          "expert class (the CNN's training candidates) are labelled by a fit with no gold at "
+                          "all. Default 5; 0: no gold for any method")
     out.add_argument("--gold-methods", default="swap", metavar="LIST",
                      help="comma-separated methods that learn from the gold subjects (default 'swap'; "
                           "e.g. 'swap,dawid-skene')")
-    out.add_argument("--seed", type=int, default=0, help="random seed of the gold / held-out split (default 0)")
+    out.add_argument("--seed", type=int, default=0, help="random seed of the folds (default 0)")
     out.add_argument("--votes-format", choices=("parquet", "csv"), default="parquet", help="format of the votes files")
     out.add_argument("--block-mb", type=positive_int, default=8, metavar="MB",
                      help="MiB of the export parsed at a time (default 8; memory stays bounded)")
@@ -95,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="split the export by subject into N partitions read one at a time: memory bounded by "
                        "a partition, whatever the export's size (same votes, counts and rejects; default: one pass "
                        "in memory, or one partition per 128 MiB with --scheduler)")
-    add_scheduler_argument(scale)
+    add_scheduler_argument(scale, jobs=False)  # aggregate has no --jobs
 
 
 def _read_experts(path: Path) -> pd.Series:
@@ -141,21 +147,45 @@ def apply_process_settings() -> None:
 
 def run(args: argparse.Namespace) -> int:
     apply_process_settings()
+    from .._outputs import output_folder
     from ..workflow import load_workflow
 
     check_output_dir(args.out, "--out")  # before the export is read, not after
     workflow = None if args.no_classes else load_workflow(args.workflow_file)
     task = args.task or (workflow.task if workflow is not None else "T0")
     key = None if args.candidate_key.strip().lower() in ("", "none") else args.candidate_key
-    if args.partitions is not None or args.scheduler is not None:
-        return _run(args, workflow, task, key, None)
-    # the embedded read: pyarrow starts parsing the export (and running its regular expressions) in
-    # a background thread now, while pandas and the rest are imported: a third of the command's time
-    # on a 100,000-row export
-    from ..classifications._blocks import prefetch_export
+    # a folder holding anything aggregate does not write is refused (its files would be mixed in)
+    with output_folder(args.out, "aggregate"):
+        if args.partitions is not None or args.scheduler is not None:
+            return _run(args, workflow, task, key, None)
+        # the embedded read: pyarrow starts parsing the export (and running its regular expressions) in
+        # a background thread now, while pandas and the rest are imported: a third of the command's time
+        # on a 100,000-row export
+        from ..classifications._blocks import prefetch_export
 
-    with prefetch_export(args.export, args.block_mb, task, key) as prefetch:
-        return _run(args, workflow, task, key, prefetch)
+        with prefetch_export(args.export, args.block_mb, task, key) as prefetch:
+            return _run(args, workflow, task, key, prefetch)
+
+
+def _no_vote_hint(result: Any, key: str | None) -> str:
+    """One line for a run that kept no vote: the most common reason, and what to do about it."""
+    s = result.summary
+    reasons = s.rejected if sum(s.rejected.values()) else s.filtered
+    if not reasons:
+        return f"{s.path}: no vote kept (the export has no classification row)"
+    reason, n = max(reasons.items(), key=lambda kv: kv[1])
+    kind = "rejected" if sum(s.rejected.values()) else "filtered out"
+    key_hint = (f"no {key} in subject_data: pass --candidate-key none for exports of other projects "
+                "(or --ledger with the upload ledger)")
+    if reason == "no_candidate_id":
+        why = key_hint
+    else:
+        from ..classifications import FILTER_REASONS, REJECT_REASONS
+
+        why = f"{reason}: {REJECT_REASONS.get(reason) or FILTER_REASONS.get(reason, reason)}"
+        if s.rejected.get("no_candidate_id"):
+            why += f"; {s.rejected['no_candidate_id']} more for {key_hint}"
+    return f"{s.path}: no vote kept; {n} of {s.rows_in} rows {kind} for {why}"
 
 
 def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, prefetch: Any) -> int:
@@ -200,27 +230,31 @@ def _run(args: argparse.Namespace, workflow: Any, task: str, key: str | None, pr
             result = stream_export(args.export, args.out, options, workflow=workflow, version_labels=labels_by_version,
                                    n_parts=args.partitions, client=client, votes_format=args.votes_format)
         votes = result  # read back from votes.parquet by _consensus: partition by partition for majority
+    written: list[str] = []  # the files this run wrote, for the last line
     try:
-        print(result.summary.format())
+        say(result.summary.format())
         if len(result.rejects):
             first = result.rejects.head(5)
             for r in first.itertuples():
-                print(f"  rejected row {r.row}: {r.reason} ({r.detail})")
-            print(f"  all {len(result.rejects)} rejected rows: {args.out / 'rejects.csv'}")
+                say(f"  rejected row {r.row}: {r.reason} ({r.detail})")
+            say(f"  all {len(result.rejects)} rejected rows: {args.out / 'rejects.csv'}")
         if args.strict:
             result.raise_if_rejected()
+        if not result.summary.n_votes and not result.summary.rows_expert:
+            raise InputError(_no_vote_hint(result, key))  # a run that keeps no vote failed (its rejects.csv stays)
 
         metrics: dict[str, Any] = {"export": result.summary.to_dict(), "methods": {}}
         experts = _read_experts(args.experts) if args.experts else None
         if result.summary.n_with_class:
-            _consensus(args, votes, experts, metrics)
+            written += _consensus(args, votes, experts, metrics)
         else:
-            print("  no class mapping: labels, volunteers and expert comparison not computed")
+            say("  no class mapping: labels, volunteers and expert comparison not computed")
         (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+        written.append("metrics.json")
     finally:
-        if writing is not None:
-            writing.result()  # its error (disk full, ...) if it failed
-    print(f"wrote {args.out}/: {', '.join(sorted(p.name for p in args.out.iterdir() if p.is_file()))}")
+        files = writing.result() if writing is not None else result.files  # its error (disk full, ...) if it failed
+    written += [Path(f).name for f in files.values()]
+    print(f"wrote {args.out}/: {', '.join(sorted(written))}")
     return 0
 
 
@@ -229,14 +263,15 @@ _CONSENSUS_COLUMNS = ["subject_id", "candidate_id", "user", "class", "created_at
 
 
 def _consensus(args: argparse.Namespace, votes: Any, experts: pd.Series | None,
-               metrics: dict[str, Any]) -> None:
+               metrics: dict[str, Any]) -> list[str]:
     """Fit the --method(s) on ``votes``: a DataFrame (the embedded read) or a `StreamedExport`
     (``--partitions`` / ``--scheduler``), whose votes are read back from ``votes.parquet``: one
     partition at a time for majority alone (memory flat in the export's size), the consensus
-    columns of the whole table for the methods that iterate over every vote."""
+    columns of the whole table for the methods that iterate over every vote. Returns the names of
+    the files written."""
     import pandas as pd
 
-    from ..consensus import METHODS, compare_with_experts, format_comparison, make_estimator
+    from ..consensus import METHODS, CrossFit, compare_with_experts, cross_fit, format_comparison, make_estimator
 
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
     source = str(args.out / f"votes.{args.votes_format}")
@@ -246,40 +281,59 @@ def _consensus(args: argparse.Namespace, votes: Any, experts: pd.Series | None,
         est = make_estimator("majority").fit_partitions(
             _with_source(part, source) for part in votes.iter_votes(_CONSENSUS_COLUMNS))
         fitted["majority"] = est
-        voted = est.labels_["candidate_id"]
     else:
         if not isinstance(votes, pd.DataFrame):
             votes = votes.load_votes(_CONSENSUS_COLUMNS)
         votes = _with_source(votes, source)
-        voted = votes["candidate_id"]
-    gold = _gold_split(args, voted, experts, metrics)
     gold_methods = {m.strip() for m in args.gold_methods.split(",") if m.strip()}
     unknown = gold_methods - set(METHODS)
     if unknown:
         raise InputError(f"--gold-methods: unknown method(s) {', '.join(sorted(unknown))}; "
                          f"valid: {', '.join(METHODS)}")
+    if args.folds < 0 or args.folds == 1:
+        raise InputError(f"--folds {args.folds}: use 2 or more folds (0 for no gold)")
     labels, volunteers = [], []
     for name in methods:
-        use_gold = gold is not None and name in gold_methods and name != "majority"
-        est = fitted[name] if name in fitted else make_estimator(name).fit(votes, gold=gold if use_gold else None)
-        labels.append(est.labels_)
-        vol = est.volunteers_.copy()
+        folds = args.folds if experts is not None and name in gold_methods and name != "majority" else 0
+        if name in fitted:
+            est = fitted[name]
+            fit = CrossFit(_with_fold_columns(est.labels_), est.volunteers_, {**est.counts_, "gold": 0, "fits": 1},
+                           pd.DataFrame(columns=["candidate_id", "expert_class", "fold"]))
+        else:
+            est = make_estimator(name)
+            fit = cross_fit(est, votes, experts, n_folds=folds, seed=args.seed)
+        lab = fit.labels
+        labels.append(lab)
+        vol = fit.volunteers.copy()
         vol.insert(0, "method", est.method)
         volunteers.append(vol)
-        entry: dict[str, Any] = {"counts": est.counts_}
-        lab = est.labels_
+        entry: dict[str, Any] = {"counts": {k: v for k, v in fit.counts.items() if k not in ("gold", "fits")}}
         if len(lab):
             entry["mean_agreement"] = float(lab["agreement"].mean()) if lab["agreement"].notna().any() else None
-        print(f"{est.method}: {int(lab['label'].notna().sum())} subjects labelled"
+        say(f"{est.method}: {int(lab['label'].notna().sum())} subjects labelled"
               + (f", mean agreement {entry['mean_agreement']:.3f}" if entry.get("mean_agreement") is not None else ""))
-        entry["gold"] = int(len(gold)) if use_gold else 0
+        entry["gold"] = int(fit.counts["gold"])
+        entry["folds"] = folds if fit.counts["fits"] > 1 else 0
+        if fit.counts["fits"] > 1:
+            say(f"  cross-fitted: {len(fit.folds)} expert-classified subjects in {folds} folds, each labelled by a "
+                  f"fit with the other folds as gold ({fit.counts['gold']} at most); the others by a fit with no gold")
+            if "cross_fit" not in metrics:  # the same folds for every method: they depend on ids and seed only
+                fit.folds.to_csv(args.out / "folds.csv", index=False)
+                metrics["cross_fit"] = {"folds": folds, "seed": args.seed, "n_subjects": int(len(fit.folds)),
+                                        "methods": sorted(gold_methods & set(methods) - {"majority"})}
         if experts is not None:
-            cmp = compare_with_experts(lab, experts, exclude=None if gold is None else gold.index)
+            cmp = compare_with_experts(lab, experts)
             entry["experts"] = cmp
-            print(format_comparison(cmp))
+            say(format_comparison(cmp))
         metrics["methods"][est.method] = entry
     pd.concat(labels, ignore_index=True).to_csv(args.out / "labels.csv", index=False)
     pd.concat(volunteers, ignore_index=True).to_csv(args.out / "volunteers.csv", index=False)
+    return ["labels.csv", "volunteers.csv"] + (["folds.csv"] if "cross_fit" in metrics else [])
+
+
+def _with_fold_columns(labels: pd.DataFrame) -> pd.DataFrame:
+    """A labels table of a fit without gold, with cross_fit's ``fold`` (-1) and ``n_gold`` (0) columns."""
+    return labels.assign(fold=-1, n_gold=0)
 
 
 def _with_source(votes: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -287,36 +341,3 @@ def _with_source(votes: pd.DataFrame, source: str) -> pd.DataFrame:
     votes = votes.copy(deep=False)
     votes.attrs["source"] = source
     return votes
-
-
-def _gold_split(args: argparse.Namespace, voted: pd.Series, experts: pd.Series | None,
-                metrics: dict[str, Any]) -> pd.Series | None:
-    """Split the expert-classified candidates that have votes into gold and held-out subjects.
-
-    The gold subjects teach the skill-aware methods; every method is compared with the experts on
-    the held-out ones only, so the accuracies of all methods are measured on the same subjects and
-    none of them is scored on labels it was given. The split is written to ``gold.csv``.
-    """
-    if experts is None or args.gold_fraction <= 0:
-        return None
-    if not 0 < args.gold_fraction < 1:
-        raise InputError(f"--gold-fraction {args.gold_fraction}: use a fraction between 0 and 1 (0 for no gold)")
-    import numpy as np
-    import pandas as pd
-
-    voted = pd.Index(voted.dropna().astype(str).unique())  # the candidates with votes
-    pool = experts[experts.index.isin(voted)].sort_index()
-    if len(pool) < 2:
-        return None
-    rng = np.random.default_rng(args.seed)
-    n_gold = int(round(args.gold_fraction * len(pool)))
-    chosen = np.sort(rng.choice(len(pool), size=n_gold, replace=False))
-    gold = pool.iloc[chosen]
-    split = pd.DataFrame({"candidate_id": pool.index, "expert_class": pool.to_numpy(),
-                          "role": np.where(np.isin(np.arange(len(pool)), chosen), "gold", "held-out")})
-    split.to_csv(args.out / "gold.csv", index=False)
-    metrics["gold_split"] = {"fraction": args.gold_fraction, "seed": args.seed, "n_gold": int(len(gold)),
-                             "n_held_out": int(len(pool) - len(gold)), "methods": args.gold_methods}
-    print(f"experts: {len(pool)} voted candidates; {len(gold)} gold for {args.gold_methods}, "
-          f"{len(pool) - len(gold)} held out for the comparison (gold.csv)")
-    return gold

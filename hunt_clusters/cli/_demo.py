@@ -8,8 +8,11 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from .._outputs import output_folder
 from ._paths import check_output_dir, positive_int
+from ._say import say
 
 NAME = "demo"
 HELP = "the whole pipeline on a mock survey with known truth, from simulation to the comparison report"
@@ -23,13 +26,20 @@ repeat any of them by hand on your own data, and end with the comparison report:
    4 upload --dry-run     what would be sent to Zooniverse (--rehearse: to the local test double)
    5 simulate-volunteers  the classification export mock volunteers would produce
    6 aggregate            votes -> consensus labels, volunteers vs experts
-   7 train-on-votes       CNNs trained on the votes (hard, soft, Dirichlet targets), on the
-                          experts and on the truth, tested on the spectroscopic test set
+   7 train-on-votes       CNNs trained on the votes and on the experts (--size paper and small:
+                          also soft and Dirichlet targets and the truth), tested on the
+                          spectroscopic test set
    8 report               DIR/report/report.html: open it in a browser
 
---size small (default): ~290 candidates, about 10 minutes on 2 cores. --size paper: the paper's
-1707 expert / 1600 Zooniverse / 404 overlap / 85+85 test candidates, 10 runs per model (about an
-hour on 2 cores).
+--size standard (default): the paper's survey (1707 expert / 1600 Zooniverse / 404 overlap /
+85+85 spectroscopic test candidates, 2903 in all); the CNN trained on votes and on expert labels
+(hard target), 3 runs each: enough candidates to learn and a test set of 170. Measured as typed:
+11.5 minutes on the project's shared 2-core machine (load average ~5; simulate 5 min, renders 2.5,
+training 4; docs/cnn.md).
+--size paper: the same survey, 10 runs of every model (votes hard, soft, Dirichlet; experts; the
+truth on equal and on the same candidates), about an hour on 2 cores. --size small: ~290
+candidates, a quick look at every step (9 minutes measured before it trained 35 CNN runs instead of 25); its CNN figures are not meaningful (16
+test candidates, ~120 training candidates: chance level), and its report says so.
 
 examples:
   hunt-clusters demo --out demo
@@ -43,6 +53,7 @@ SIZES: dict[str, dict[str, list[str]]] = {
              "train": ["--runs", "2", "--epochs", "4", "--label-source", "votes,expert", "--head", "binary"]},
     "small": {"simulate": ["--small"],
               "train": ["--runs", "5", "--label-source", "votes,expert,truth", "--target", "hard,soft,dirichlet"]},
+    "standard": {"simulate": [], "train": ["--runs", "3", "--label-source", "votes,expert"]},
     "paper": {"simulate": [],
               "train": ["--runs", "10", "--label-source", "votes,expert,truth", "--target", "hard,soft,dirichlet"]},
 }
@@ -51,8 +62,10 @@ SIZES: dict[str, dict[str, list[str]]] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo"), metavar="DIR",
                         help="folder for everything the demo writes (default ./demo)")
-    parser.add_argument("--size", choices=("small", "paper"), default="small",
-                        help="small (~290 candidates, default) or paper (the paper's sizes)")
+    parser.add_argument("--size", choices=("standard", "small", "paper"), default="standard",
+                        help="standard (default: the paper's survey, votes- and expert-trained CNN, 3 runs each; "
+                             "11.5 min measured on 2 shared cores), small (~290 candidates: a quick look, CNN figures not meaningful) "
+                             "or paper (the paper's survey, every model, 10 runs)")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the test suite's size
     parser.add_argument("--seed", type=int, default=0, help="random seed of the survey and the volunteers (default 0)")
     parser.add_argument("-j", "--jobs", type=positive_int, default=2,
@@ -108,43 +121,52 @@ def _rehearsal():  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import main
-
     out = check_output_dir(args.out)
     flags = ["--quiet"] if not args.progress else []
     steps = _steps(args, out)
     double = _rehearsal() if args.rehearse else None
     t_all = time.perf_counter()
     try:
-        for i, step in enumerate(steps, 1):
-            saved: dict[str, str | None] = {}
-            if double is not None and step[0] == "upload":
-                step[step.index("REHEARSAL")] = double.url
-                # the double's user, for this step only (never the user's own credentials)
-                saved = {k: os.environ.get(k) for k in ("PANOPTES_USERNAME", "PANOPTES_PASSWORD")}
-                os.environ.update(PANOPTES_USERNAME="alice", PANOPTES_PASSWORD="pw")
-            print(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
-            t0 = time.perf_counter()
-            try:
-                rc = main([*flags, *step])
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-            sys.stdout.flush()
-            if rc != 0:
-                print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
+        with output_folder(out, "demo"):  # interrupted in a new folder: what the demo wrote goes
+            rc = _run_steps(steps, flags, double)
+            if rc:
                 return rc
-            print(f"[{i}/{len(steps)}] {step[0]} done in {time.perf_counter() - t0:.0f} s", flush=True)
     finally:
         if double is not None:
             double.stop()
     if not args.tiny and args.size == "small":
-        print("\nnote: at --size small each CNN learns from ~120 candidates and is tested on 16, so its figures "
-              "are rough and far below the paper's; --size paper trains on ~1200 (see docs/cnn.md for its figures)")
+        say("\nnote: at --size small each CNN learns from ~120 candidates and is tested on 16: its figures are "
+            "not meaningful (chance level); 'hunt-clusters demo' (--size standard) trains on ~1200 and tests on 170")
     report = (out / "report" / "report.html").resolve()
-    print(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/; "
-          f"the report: {report}\n  open it in a browser: file://{report}")
+    say(f"\ndemo finished in {time.perf_counter() - t_all:.0f} s: everything is in {out}/")
+    print(f"the report: {report}\n  open it in a browser: file://{report}")
+    return 0
+
+
+def _run_steps(steps: list[list[str]], flags: list[str], double: Any) -> int:
+    """Run the steps one by one through the command line; the exit status of the first that fails, or 0."""
+    from . import main
+
+    for i, step in enumerate(steps, 1):
+        saved: dict[str, str | None] = {}
+        if double is not None and step[0] == "upload":
+            step[step.index("REHEARSAL")] = double.url
+            # the double's user, for this step only (never the user's own credentials)
+            saved = {k: os.environ.get(k) for k in ("PANOPTES_USERNAME", "PANOPTES_PASSWORD")}
+            os.environ.update(PANOPTES_USERNAME="alice", PANOPTES_PASSWORD="pw")
+        say(f"\n[{i}/{len(steps)}] $ hunt-clusters {shlex.join(step)}", flush=True)
+        t0 = time.perf_counter()
+        try:
+            rc = main([*flags, *step])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        sys.stdout.flush()
+        if rc != 0:
+            print(f"demo: step {i} '{step[0]}' failed (exit {rc}); stopping", file=sys.stderr)
+            return rc
+        say(f"[{i}/{len(steps)}] {step[0]} done in {time.perf_counter() - t0:.0f} s", flush=True)
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .._scheduler import add_scheduler_argument, client_for
 from ._paths import check_output_file, positive_int
+from ._say import say
 
 NAME = "predict"
 HELP = "score new candidates with a trained run: p_cluster, its spread over the runs, 5-class probabilities"
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output table (default predictions.csv)")
     parser.add_argument("--model", metavar="NAME", help="which model of the run (default its first, e.g. votes-hard)")
     parser.add_argument("--batch-size", type=positive_int, default=512, help="(default 512)")
-    add_scheduler_argument(parser)
+    add_scheduler_argument(parser, jobs=False)  # predict has no --jobs
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,9 +58,14 @@ def run(args: argparse.Namespace) -> int:
             table = predict_distributed(client, args.run_dir, tensors, model=args.model, batch_size=args.batch_size)
     seconds = time.perf_counter() - t0
     tmp = out.with_name(out.name + ".part")
-    table.to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(out)
+    try:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+        tmp.replace(out)
+    except BaseException:  # Ctrl-C or a full disk: no half-written table left behind
+        tmp.unlink(missing_ok=True)
+        raise
     n_hi = int((table["p_cluster"] >= 0.5).sum())
-    print(f"{len(table)} candidates scored with {table['model'].iloc[0]} ({int(table['n_runs'].iloc[0])} runs) "
-          f"in {seconds:.1f} s: {n_hi} with p_cluster >= 0.5; wrote {out}")
+    say(f"{len(table)} candidates scored with {table['model'].iloc[0]} ({int(table['n_runs'].iloc[0])} runs) "
+        f"in {seconds:.1f} s: {n_hi} with p_cluster >= 0.5")
+    print(f"wrote {out}")
     return 0

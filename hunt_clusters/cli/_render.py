@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 from dataclasses import fields
@@ -72,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"worker processes (default {default_jobs}: the CPUs here, at most 4); the "
                         "output is byte for byte the same with any number")
     add_scheduler_argument(parser)
-    parser.add_argument("--force", action="store_true", help="redraw subjects that are up to date")
+    parser.add_argument("--force", action="store_true",
+                        help="redraw subjects that are up to date (in a folder holding only what render wrote)")
     parser.add_argument("--no-tensors", action="store_true", help="do not write tensors.npz")
     parser.add_argument("--require-contours", action="store_true",
                         help="a subject without any X-ray contour is a failure, not drawn (by default it "
@@ -106,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         render_subject_set,
         select_candidates,
     )
+    from .._outputs import output_folder
     from ..sky import read_candidates
 
     overrides = {f.name: getattr(args, f"opt_{f.name}", None) for f in fields(RenderConfig)}
@@ -134,16 +137,21 @@ def run(args: argparse.Namespace) -> int:
         check_output_dir(kosiba, "--kosiba-layout")
     if sheet is not None:
         check_output_file(sheet, "--contact-sheet")
-    with client_for(args.scheduler, fork=True) as client:
-        summary = render_subject_set(
-            catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
-            force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,
-            kosiba_split=ksplit, progress=args.progress, require_contours=args.require_contours,
-            client=client,
-        )
-    if sheet is not None:
-        table = select_candidates(read_candidates(catalogue, validate=False), select, candidates)
-        contact_sheet(out, class_captions(table), sheet, per_class=args.per_class)
+    # a folder holding anything render does not write is refused: --force redraws only what render wrote
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(output_folder(out, "render"))
+        if kosiba is not None:
+            stack.enter_context(output_folder(kosiba, "kosiba-layout", option="--kosiba-layout"))
+        with client_for(args.scheduler, fork=True) as client:
+            summary = render_subject_set(
+                catalogue, out, config=config, select=select, candidates=candidates, jobs=args.jobs,
+                force=args.force, tensors=tensors, kosiba_dir=kosiba, kosiba_class=kclass,
+                kosiba_split=ksplit, progress=args.progress, require_contours=args.require_contours,
+                client=client,
+            )
+        if sheet is not None:
+            table = select_candidates(read_candidates(catalogue, validate=False), select, candidates)
+            contact_sheet(out, class_captions(table), sheet, per_class=args.per_class)
     text = summary.summary()
     if summary.ok:
         (log.warning if summary.has_warnings else log.info)(text)

@@ -31,12 +31,16 @@ example:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the train-on-votes run folder")
     parser.add_argument("--out", "-o", type=Path, required=True, metavar="REPORT_DIR",
-                        help="folder for report.html, metrics.json and figures/ (created)")
+                        help="folder for report.html, metrics.json and figures/ (created; an existing one is "
+                             "written into only if it holds nothing but a report)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report import write_report
+    from .._outputs import output_folder
+    from ..report import read_run_folder, write_report
 
-    path = write_report(args.run_dir, args.out, progress=args.progress)
+    read_run_folder(args.run_dir)  # a run folder, or one line saying what it is, before --out is touched
+    with output_folder(args.out, "report"):  # only a folder holding a report (or nothing) is written into
+        path = write_report(args.run_dir, args.out, progress=args.progress)
     print(f"wrote {path}")
     return 0

@@ -62,7 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._outputs import output_folder
     from ..mock import SurveyConfig, format_summary, simulate_survey
+    from ._say import say
 
     check_output_dir(args.out)
     config = SurveyConfig.small(seed=args.seed) if args.small else SurveyConfig(seed=args.seed)
@@ -73,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     }
     if changes:
         config = dataclasses.replace(config, **changes)
-    with client_for(args.scheduler, fork=True) as client:
+    with output_folder(args.out, "simulate"), client_for(args.scheduler, fork=True) as client:
         result = simulate_survey(args.out, config, jobs=args.jobs, progress=args.progress, client=client)
-    print(format_summary(result.catalogue))
-    print(f"\nwrote {result.catalogue_path} and {len(result.catalogue)} X-ray + optical FITS pairs")
+    say(format_summary(result.catalogue))
+    say()
+    print(f"wrote {result.catalogue_path} and {len(result.catalogue)} X-ray + optical FITS pairs")
     return 0

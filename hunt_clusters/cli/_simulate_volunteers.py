@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ._paths import check_output_file, positive_int
+from ._say import say
 
 NAME = "simulate-volunteers"
 HELP = "write a mock Zooniverse classification export for a subject set"
@@ -111,12 +112,12 @@ def run(args: argparse.Namespace) -> int:
         progress=args.progress,
     )
     versions = ", ".join(f"{v}: {n}" for v, n in summary.rows_per_version.items())
-    print(
+    say(
         f"{summary.path}: {summary.n_rows} classifications of {summary.n_subjects} subjects "
         f"({summary.n_retired} retired) by {summary.n_volunteers} volunteers ({summary.n_anonymous} not logged in); "
         f"{summary.n_repeats} repeats, {summary.n_seen_before} seen_before, {summary.n_expert} expert "
         f"({summary.n_gold} gold); versions {versions}; {summary.seconds:.1f} s"
     )
-    if summary.workflows_path is not None:
-        print(f"{summary.workflows_path}: workflows export")
+    print(f"wrote {summary.path}" + (f" and {summary.workflows_path} (workflows export)"
+                                     if summary.workflows_path is not None else ""))
     return 0

@@ -17,6 +17,11 @@ LABEL_SOURCES: tuple[str, ...] = ("votes", "expert", "truth")
 #: What is never trained on: the overlap with the experts and the spectroscopic test set, or the
 #: test set only (the paper's split).
 HOLDOUTS: tuple[str, ...] = ("overlap", "spec")
+#: Class weights of the hard target: sklearn's "balanced" (each class weighs the same in the loss), or none.
+CLASS_WEIGHTS: tuple[str, ...] = ("balanced", "none")
+#: Training-set sizes: every model on the same number of candidates (subsampled to the smallest with the
+#: run's seed), or each on all the candidates its labels cover.
+SIZES: tuple[str, ...] = ("equal", "all")
 #: Output heads: the five classes (p_cluster = p(low-z) + p(hi-z)) or cluster / non-cluster.
 HEADS: tuple[str, ...] = ("five", "binary")
 
@@ -47,6 +52,18 @@ class TrainConfig:
     holdout : str
         ``overlap``: the overlap with the experts and the test set are never trained on;
         ``spec``: only the spectroscopic test set is held out (Kosiba et al. 2020's split).
+    sizes : str
+        ``equal`` (default): every model trains on the same number of candidates, each model's
+        candidates subsampled (stratified by class, with ``seed``) to the smallest; ``all``: each
+        on every candidate its labels cover. With ``truth`` among the label sources, two more
+        models train on the true classes of exactly the votes' and exactly the experts'
+        candidates (``truth-hard-votes-set``, ``truth-hard-expert-set``), so that label quality
+        and the number of candidates are separate rows.
+    class_weight : str
+        ``balanced`` (default) or ``none``: class weights of the hard target.
+    retries : int
+        A collapsed run (one class for the whole validation split, or no epoch better than the
+        first) is retrained with a fresh seed at most this many times; counted either way.
     runs, epochs, batch_size, learning_rate, patience, val_fraction, input_size, seed, filters, dropout
         Repeated runs (different seeds and validation splits), the epoch cap, Adam's step,
         early-stopping patience on the validation loss, the fraction of the training candidates kept
@@ -68,6 +85,9 @@ class TrainConfig:
     val_fraction: float = 0.15
     input_size: int = 32
     seed: int = 0
+    sizes: str = "equal"
+    class_weight: str = "balanced"
+    retries: int = 2
     filters: tuple[int, ...] = (16, 32, 64, 64)
     dropout: float = 0.3
 
@@ -85,6 +105,9 @@ class TrainConfig:
             ("learning_rate", self.learning_rate > 0, "positive"),
             ("patience", self.patience >= 1, "at least 1"),
             ("val_fraction", 0 < self.val_fraction < 0.5, "between 0 and 0.5"),
+            ("sizes", self.sizes in SIZES, " or ".join(SIZES)),
+            ("class_weight", self.class_weight in CLASS_WEIGHTS, " or ".join(CLASS_WEIGHTS)),
+            ("retries", self.retries >= 0, "0 or more"),
             ("input_size", 8 <= self.input_size <= 512, "between 8 and 512 pixels"),
         ]
         for name, ok, valid in checks:
@@ -117,4 +140,4 @@ class TrainConfig:
         return cls(**kw)
 
 
-__all__ = ["ARCHITECTURES", "HEADS", "HOLDOUTS", "LABEL_SOURCES", "OUTPUTS", "TARGETS", "TrainConfig"]
+__all__ = ["ARCHITECTURES", "CLASS_WEIGHTS", "HEADS", "SIZES", "HOLDOUTS", "LABEL_SOURCES", "OUTPUTS", "TARGETS", "TrainConfig"]

@@ -136,8 +136,10 @@ def load_tensors(sources: Sequence[str | Path], *, progress: bool = False) -> Te
         elif p.is_file() and p.suffix == ".npz":
             x, i = _read_npz(p)
         elif p.exists():
-            raise InputError(f"{p}: not a tensor source (a render folder with tensors.npz, a .npz file, "
-                             "or a Kosiba2020 layout with train.csv and PNGs)")
+            from .._outputs import describe_folder
+
+            raise InputError(f"{p}: not a tensor source (expected a render folder with tensors.npz, a .npz file, "
+                             f"or a Kosiba2020 layout with train.csv and PNGs; found {describe_folder(p)})")
         else:
             raise InputError(f"{p}: no such file or folder")
         if xs and x.shape[1:] != xs[0].shape[1:]:

@@ -96,4 +96,113 @@ def mean_std(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> tuple[dict[st
     return mean, std
 
 
-__all__ = ["TEST_METRICS", "agreement_scores", "binary_scores", "is_cluster", "mean_std"]
+def choose_threshold(truth: Any, score: Any) -> float:
+    """The cluster threshold on ``score`` with the best accuracy against ``truth`` (the validation
+    split's labels): the midpoint between two consecutive distinct scores (or 0.5), ties resolved
+    toward 0.5. Chosen on the validation split, it never sees a test candidate.
+
+    Examples
+    --------
+    >>> choose_threshold([False, False, True, True], [0.1, 0.2, 0.3, 0.45])
+    0.25
+    >>> choose_threshold([True, False], [0.5, 0.5])
+    0.5
+    """
+    t = np.asarray(truth, dtype=bool)
+    p = np.asarray(score, dtype=np.float64)
+    u = np.unique(p)
+    cands = np.unique(np.concatenate([[0.5], (u[1:] + u[:-1]) / 2])) if len(u) > 1 else np.array([0.5])
+    acc = np.array([((p >= c) == t).mean() for c in cands]) if len(t) else np.zeros(len(cands))
+    best = np.flatnonzero(np.isclose(acc, acc.max()))
+    return float(cands[best[np.argmin(np.abs(cands[best] - 0.5))]])
+
+
+def accuracy_interval(correct: Any, *, seed: int = 0, confidence: float = 0.95,
+                      n_resamples: int = 2000) -> tuple[float | None, float | None]:
+    """Percentile bootstrap interval of an accuracy over the test candidates (`scipy.stats.bootstrap`).
+
+    ``correct`` is ``(n,)`` (one model) or ``(runs, n)``: with runs, each resample draws test
+    candidates (with all their runs), so the interval holds the test-set sampling, not only the
+    spread over runs. The mean over runs of the accuracy is the mean over candidates of their
+    run-averaged correctness, which is what is resampled.
+
+    Examples
+    --------
+    >>> accuracy_interval([[1, 1, 1, 1], [1, 1, 1, 1]])
+    (1.0, 1.0)
+    """
+    from scipy import stats
+
+    c = np.asarray(correct, dtype=np.float64)
+    per_candidate = c.mean(axis=0) if c.ndim == 2 else c
+    if len(per_candidate) == 0:
+        return None, None
+    r = stats.bootstrap((per_candidate,), np.mean, confidence_level=confidence, n_resamples=n_resamples,
+                        method="percentile", random_state=np.random.default_rng(seed))
+    return float(r.confidence_interval.low), float(r.confidence_interval.high)
+
+
+def paired_comparison(correct_a: Any, correct_b: Any, *, seed: int = 0, confidence: float = 0.95,
+                      n_resamples: int = 2000) -> dict[str, Any]:
+    """Two classifiers scored on the same candidates: accuracies, their difference ``a - b`` with a
+    paired percentile bootstrap interval, and the exact McNemar test (a two-sided binomial test of
+    the discordant pairs, `scipy.stats.binomtest`).
+
+    Examples
+    --------
+    >>> r = paired_comparison([1, 1, 1, 1, 0, 1, 1, 1, 1, 1], [1, 0, 0, 0, 1, 0, 0, 1, 1, 1])
+    >>> r["n"], r["difference"], r["a_only"], r["b_only"], r["mcnemar_p"]
+    (10, 0.4, 5, 1, 0.21875)
+    """
+    from scipy import stats
+
+    a = np.asarray(correct_a, dtype=bool)
+    b = np.asarray(correct_b, dtype=bool)
+    if a.shape != b.shape:
+        raise ValueError(f"paired_comparison: {a.shape} and {b.shape} candidates; pair them first")
+    n = int(len(a))
+    if n == 0:
+        return {"n": 0, "accuracy_a": None, "accuracy_b": None, "difference": None, "difference_ci": [None, None],
+                "a_only": 0, "b_only": 0, "mcnemar_p": None}
+    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
+    lo, hi = accuracy_interval(a.astype(float) - b.astype(float), seed=seed, confidence=confidence,
+                               n_resamples=n_resamples)
+    p = float(stats.binomtest(only_a, only_a + only_b, 0.5).pvalue) if only_a + only_b else 1.0
+    return {"n": n, "accuracy_a": float(a.mean()), "accuracy_b": float(b.mean()),
+            "difference": float(a.mean() - b.mean()), "difference_ci": [lo, hi], "a_only": only_a, "b_only": only_b,
+            "mcnemar_p": p}
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion ``k / n`` (never zero-width at 0 or 1).
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(0, 5)
+    >>> lo, round(hi, 4)
+    (0.0, 0.4345)
+    """
+    from scipy import stats
+
+    if n == 0:
+        return None, None
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def needed_test_size(accuracy: float, half_width: float, confidence: float = 0.95) -> int:
+    """Test candidates for a binomial interval of ``+- half_width`` at ``accuracy`` (normal approximation).
+
+    Examples
+    --------
+    >>> needed_test_size(0.9, 0.03)
+    385
+    """
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    return int(math.ceil(z**2 * accuracy * (1 - accuracy) / half_width**2))
+
+
+__all__ = ["TEST_METRICS", "accuracy_interval", "agreement_scores", "binary_scores", "choose_threshold",
+           "is_cluster", "mean_std", "needed_test_size", "paired_comparison", "wilson_interval"]

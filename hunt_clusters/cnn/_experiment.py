@@ -196,13 +196,28 @@ def prepare_experiment(tensors: TensorSet, config: TrainConfig, *, labels: str |
     role = np.where(in_test, "test", np.where(in_overlap, "overlap", "unused")).astype(object)
     df["in_test"], df["in_overlap"] = in_test, in_overlap
 
+    if votes is not None and labels is not None:
+        shaped = _shaped_by_held_out(votes, Path(labels), set(df["candidate_id"][held]))
+        if shaped:
+            log.info("%d vote labels come from a fit whose gold holds a held-out candidate: not trained on",
+                     len(shaped))
+            votes = votes.copy()
+            votes.loc[votes.index.isin(shaped), "label"] = ""
     names = _class_names(config.head)
     targets = []
     trained_any = np.zeros(len(df), dtype=bool)
     for source, target in config.models:
-        t = _targets(df, votes, source, target, config, names, ~held)
+        targets.append(_targets(df, votes, source, target, config, names, ~held))
+    targets = _equal_sizes(targets, config)
+    if "truth" in config.label_sources:  # label quality apart from the number of candidates
+        by_source = {t.source: t for t in targets if t.target == "hard"}
+        for source in ("votes", "expert"):
+            if source in by_source and "truth" in by_source:
+                only = np.isin(df["row"].to_numpy(), by_source[source].rows)
+                t = _targets(df, votes, "truth", "hard", config, names, only)
+                targets.append(dataclasses.replace(t, model=f"truth-hard-{source}-set"))
+    for t in targets:
         trained_any[np.isin(df["row"].to_numpy(), t.rows)] = True
-        targets.append(t)
     role = np.where(trained_any, "train", role)
     df["role"] = role
     df = df.drop(columns="row")
@@ -211,6 +226,67 @@ def prepare_experiment(tensors: TensorSet, config: TrainConfig, *, labels: str |
         raise RuntimeError(f"held-out candidates reached training: {sorted(leaked)[:5]}")
     log.info("candidates: %s", ", ".join(f"{k} {v}" for k, v in df["role"].value_counts().items()))
     return Experiment(df, tensors, labels_all, votes, method, names, tuple(targets))
+
+
+def _equal_sizes(targets: list[Targets], config: TrainConfig) -> list[Targets]:
+    """With ``config.sizes == "equal"``: each model's candidates subsampled to the smallest model's
+    number, stratified by class (each class keeps its share, at least one), drawn with ``config.seed``."""
+    if config.sizes != "equal" or len(targets) < 2:
+        return targets
+    n = min(len(t.rows) for t in targets)
+    out = []
+    for t in targets:
+        if len(t.rows) == n:
+            out.append(t)
+            continue
+        rng = np.random.default_rng(config.seed)
+        classes, counts = np.unique(t.hard, return_counts=True)
+        share = np.maximum(1, np.floor(counts * n / len(t.hard)).astype(int))
+        for i in np.argsort(-(counts * n / len(t.hard) - share))[: max(0, n - int(share.sum()))]:
+            share[i] += 1  # largest remainders first
+        while share.sum() > n:
+            share[np.argmax(share)] -= 1
+        keep = np.sort(np.concatenate([rng.choice(np.flatnonzero(t.hard == c), size=k, replace=False)
+                                       for c, k in zip(classes, share)]))
+        weight = _weights(t.hard[keep], t.y.shape[1], config) if t.target == "hard" else t.weight[keep]
+        out.append(dataclasses.replace(t, rows=t.rows[keep], y=t.y[keep], weight=weight, hard=t.hard[keep]))
+    log.info("every model trains on %d candidates (--sizes equal)", n)
+    return out
+
+
+def _weights(hard: np.ndarray, k: int, config: TrainConfig) -> np.ndarray:
+    """Sample weights of the hard target: sklearn's "balanced" class weights, or ones."""
+    if config.class_weight == "none":
+        return np.ones(len(hard), dtype=np.float32)
+    counts = np.bincount(hard, minlength=k).astype(np.float64)
+    return (len(hard) / (k * counts[hard])).astype(np.float32)
+
+
+def _shaped_by_held_out(votes: pd.DataFrame, labels: Path, held: set[str]) -> set[str]:
+    """Candidates whose vote label comes from a consensus fit with a held-out candidate in its gold.
+
+    ``aggregate`` cross-fits (``labels.csv`` columns ``fold`` and ``n_gold``, the folds in ``folds.csv``
+    beside it): the label of a subject of fold ``f`` comes from a fit whose gold is every
+    expert-classified subject outside fold ``f``; a subject without an expert class (fold -1) from a
+    fit with no gold. A training label must not carry what the experts said of a candidate the CNN
+    is then scored on.
+    """
+    if "n_gold" not in votes:
+        return set()
+    n_gold = pd.to_numeric(votes["n_gold"], errors="coerce").fillna(0)
+    from_gold = votes.index[(n_gold > 0).to_numpy() & (votes["label"] != "").to_numpy()]
+    if not len(from_gold):
+        return set()
+    folds_path = labels.with_name("folds.csv")
+    if not folds_path.exists():
+        raise InputError(f"{labels}: labels from consensus fits with gold (n_gold > 0) but no {folds_path.name} "
+                         "beside it to tell which candidates were gold; keep aggregate's folder together")
+    folds = pd.read_csv(folds_path, dtype={"candidate_id": str})
+    held_folds = set(folds.loc[folds["candidate_id"].isin(held), "fold"])
+    fold_of = pd.to_numeric(votes.loc[from_gold, "fold"], errors="coerce").fillna(-1).astype(int)
+    # the fit of fold f had as gold every fold but f: clean only if no held-out candidate is outside f
+    clean = fold_of.map(lambda f: held_folds <= {f})
+    return set(fold_of.index[~clean.to_numpy()])
 
 
 def _targets(df: pd.DataFrame, votes: pd.DataFrame | None, source: str, target: str, config: TrainConfig,
@@ -264,10 +340,7 @@ def _targets(df: pd.DataFrame, votes: pd.DataFrame | None, source: str, target: 
         raise InputError(f"{model}: class(es) {', '.join(absent)} missing from the training data "
                          f"({len(idx)} candidates): the model could never predict them; use --head binary "
                          "or more labels")
-    weight = np.ones(len(idx), dtype=np.float32)
-    if target == "hard":
-        counts = np.bincount(hard, minlength=k).astype(np.float64)
-        weight = (len(hard) / (k * counts[hard])).astype(np.float32)  # sklearn's "balanced"
+    weight = _weights(hard, k, config) if target == "hard" else np.ones(len(idx), dtype=np.float32)
     return Targets(model, source, target, df["row"].to_numpy()[idx], y, weight, hard)
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .._errors import InputError
 from ._data import TensorSet, resize
-from ._train import p_cluster_of, predict_proba
+from .._interrupt import check, deferred
+from ._train import Forward, p_cluster_of, predict_proba
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,10 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     d = Path(run_dir)
     cfg = d / "config.json"
     if not cfg.exists():
-        raise InputError(f"{d}: not a train-on-votes run folder (no config.json)")
+        from .._outputs import describe_folder
+
+        raise InputError(f"{d}: not a train-on-votes run folder (expected config.json, metrics.json and the "
+                         f"models; found {describe_folder(d)})")
     try:
         doc: dict[str, Any] = json.loads(cfg.read_text())
         doc["models"], doc["class_names"], doc["config"]["input_size"]
@@ -77,9 +81,15 @@ def predict(run_dir: str | Path, tensors: TensorSet, *, model: str | None = None
     if tensors.x.shape[1] < size:
         raise InputError(f"tensors are {tensors.x.shape[1]} pixels across; the run was trained at {size}: "
                          "render them with a --tensor-size of at least that")
-    name, target, models = load_ensemble(run_dir, model)
-    x = resize(tensors.x, size)
-    probs = np.stack([predict_proba(m, x, target, batch_size) for m in models])
+    with deferred():  # Ctrl-C inside TensorFlow waits for the next model: no error from native code
+        name, target, models = load_ensemble(run_dir, model)
+        x = resize(tensors.x, size)
+        forward = Forward()  # the runs share one architecture: one traced graph for all of them
+        probs = []
+        for m in models:
+            check()  # Ctrl-C between two models
+            probs.append(predict_proba(m, x, target, batch_size, forward=forward))
+    probs = np.stack(probs)
     pcl = np.stack([p_cluster_of(p, names) for p in probs])
     out = pd.DataFrame({"candidate_id": tensors.candidate_id, "p_cluster": pcl.mean(axis=0),
                         "p_cluster_std": pcl.std(axis=0)})

@@ -1,6 +1,7 @@
 """Votes -> consensus labels (majority, Dawid-Skene, SWAP) and volunteers-vs-experts metrics."""
 
 from ._base import TIE_BREAKS, ConsensusEstimator, label_columns
+from ._crossfit import DEFAULT_FOLDS, CrossFit, assign_folds, cross_fit
 from ._dawid_skene import DawidSkene
 from ._experts import (
     BINARY_CLASSES,
@@ -17,6 +18,8 @@ from ._votes import REQUIRED_COLUMNS, EncodedVotes, as_expert_series, encode_vot
 
 __all__ = [
     "BINARY_CLASSES",
+    "DEFAULT_FOLDS",
+    "CrossFit",
     "DEFAULT_VOTE_BINS",
     "METHODS",
     "REQUIRED_COLUMNS",
@@ -27,9 +30,11 @@ __all__ = [
     "EncodedVotes",
     "MajorityVote",
     "agent_information",
+    "assign_folds",
     "as_expert_series",
     "cohen_kappa",
     "compare_with_experts",
+    "cross_fit",
     "encode_votes",
     "expert_classes_from_votes",
     "format_comparison",

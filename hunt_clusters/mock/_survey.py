@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from .. import CLASSES, CLUSTER_CLASSES, __version__
 from .._errors import InputError
+from .._interrupt import ignore_in_worker
 from . import _physics as ph
 from ._candidate import CandidateTask, simulate_candidate
 from ._config import SurveyConfig
@@ -103,7 +104,7 @@ def _run_tasks(tasks: Iterable[CandidateTask], n: int, jobs: int, progress: bool
                 bar.update()
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(jobs) as pool:
+            with ctx.Pool(jobs, initializer=ignore_in_worker) as pool:
                 for res in pool.imap(simulate_candidate, tasks, chunksize=8):
                     results.append(res)
                     bar.update()

@@ -40,6 +40,7 @@ import pandas as pd
 
 from .. import CLASSES
 from .._errors import InputError
+from .._interrupt import ignore_in_worker
 from ..workflow import WorkflowDefinition, load_workflow, parse_version
 from ._observers import Observers, check_identifiers, class_probabilities, cue_arrays, draw_answers, draw_volunteers, experts
 from ._perception import CUE_COLUMNS
@@ -364,7 +365,10 @@ def read_subject_set(
         folder = mpath.parent
         where = str(mpath)
         if not mpath.is_file():
-            raise InputError(f"{mpath}: manifest not found (a subject set folder holds manifest.csv)")
+            from .._outputs import describe_folder
+
+            raise InputError(f"{mpath}: manifest not found (expected a subject set folder of 'hunt-clusters render', "
+                             f"which holds manifest.csv; found {describe_folder(mpath.parent)})")
         manifest = pd.read_csv(mpath, dtype=str, keep_default_na=False)
     if candidate_column not in manifest.columns:
         raise InputError(
@@ -1033,7 +1037,7 @@ def _texts(chunk: Callable[[int, int], str], ranges: list[tuple[int, int]], jobs
         return
     _CHUNK = chunk
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=ignore_in_worker) as pool:
             yield from pool.imap(_format_range, ranges)
     finally:
         _CHUNK = None

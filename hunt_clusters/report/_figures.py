@@ -174,19 +174,25 @@ def selection_figure(curves: Mapping[str, Mapping[str, Sequence[Mapping[str, Any
             for k, ((name, rows), colour) in enumerate(zip(curves[key].items(), COLOURS)):
                 x = np.array([np.sqrt(r["lo"] * r["hi"]) if log_x else (r["lo"] + r["hi"]) / 2 for r in rows])
                 y = np.array([np.nan if r[what] is None else r[what] for r in rows], dtype=float)
-                err = np.array([np.nan if r[f"{what}_err"] is None else r[f"{what}_err"] for r in rows], dtype=float)
+                ci = np.array([[np.nan, np.nan] if r.get(f"{what}_ci") is None else r[f"{what}_ci"] for r in rows],
+                              dtype=float).reshape(-1, 2)
+                err = np.clip(np.vstack([y - ci[:, 0], ci[:, 1] - y]), 0, None)  # Wilson: asymmetric
                 shift = (1 + 0.02 * (k - 1)) if log_x else 0.0
                 xs = x * shift if log_x else x + 0.004 * (k - 1) * (x.max() - x.min() if len(x) > 1 else 1)
                 ax.errorbar(xs, y, yerr=err, marker="o", color=colour, ms=4, capsize=2,
                             ls="--" if name.startswith("volunteers") else "-", label=name)
+            if np.all([r[what] is None for rows in curves[key].values() for r in rows]):
+                ax.text(0.5, 0.5, f"{what} not defined against {label}\n(non-clusters have no {label})",
+                        ha="center", va="center", transform=ax.transAxes, fontsize=9)
             if log_x:
                 ax.set_xscale("log")
             ax.set_ylim(-0.02, 1.05)
             ax.set_xlabel(label)
             ax.set_ylabel(what)
             ax.set_title(f"{what} against {label}", fontsize=10)
-            if i == 0 and j == 0:
-                ax.legend(fontsize=8, frameon=False, loc="lower left")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:  # below the panels, off the data (constrained layout makes room for it)
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(handles)), fontsize=8, frameon=False)
     return fig
 
 

@@ -103,9 +103,13 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
         lacks a required column (the message names the file and the column).
     """
     path = Path(run_dir)
-    if not (path / "metrics.json").is_file():
-        raise InputError(f"{run_dir}: not a train-on-votes run folder (no metrics.json)")
-    metrics = _read_json(path / "metrics.json")
+    metrics = _read_json(path / "metrics.json") if (path / "metrics.json").is_file() else None
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("models"), dict):
+        # the check of 'predict': say what was expected and what the folder is
+        from .._outputs import describe_folder
+
+        raise InputError(f"{run_dir}: not a train-on-votes run folder (expected metrics.json with the models' "
+                         f"scores, config.json, predictions.csv; found {describe_folder(path)})")
     missing: list[str] = []
     found: dict[str, Any] = {}
     for name in ("config", "aggregate_metrics"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +12,8 @@ from .. import CLASSES, CLUSTER_CLASSES
 from ..consensus._experts import cohen_kappa  # the project's one kappa (report re-exports it)
 
 #: Order of the models in tables and figures (others follow alphabetically).
-MODEL_ORDER: tuple[str, ...] = ("votes-hard", "votes-soft", "votes-dirichlet", "expert-hard", "truth-hard")
+MODEL_ORDER: tuple[str, ...] = ("votes-hard", "votes-soft", "votes-dirichlet", "expert-hard", "truth-hard",
+                                "truth-hard-votes-set", "truth-hard-expert-set")
 
 #: The paper's headline, shown as a reference row (not a number of this run).
 PAPER_REFERENCE: dict[str, Any] = {
@@ -115,8 +115,14 @@ def bin_edges(values: np.ndarray, *, log: bool, n_bins: int = 5) -> list[float] 
     return np.linspace(v.min(), v.max(), n_bins + 1).tolist()
 
 
-def _binomial_error(k: int, n: int) -> float | None:
-    return float(math.sqrt(k / n * (1 - k / n) / n)) if n else None
+def _wilson(k: int, n: int) -> list[float] | None:
+    """95 % Wilson score interval of ``k / n`` (not zero-width at 0 or 1), None for ``n = 0``."""
+    if not n:
+        return None
+    from ..cnn._evaluate import wilson_interval
+
+    lo, hi = wilson_interval(k, n)
+    return [float(lo), float(hi)]  # type: ignore[arg-type]
 
 
 def selection_function(value: np.ndarray, truth: np.ndarray, call: np.ndarray,
@@ -125,7 +131,8 @@ def selection_function(value: np.ndarray, truth: np.ndarray, call: np.ndarray,
 
     Completeness: of the true clusters in the bin, the fraction called a cluster. Purity: of the
     candidates called a cluster in the bin, the fraction that are true clusters. Values outside
-    the edges (or NaN) are left out; the last bin includes its upper edge.
+    the edges (or NaN) are left out; the last bin includes its upper edge. ``*_ci``: 95 % Wilson
+    intervals (never zero-width at 0 % or 100 %).
 
     Examples
     --------
@@ -133,6 +140,8 @@ def selection_function(value: np.ndarray, truth: np.ndarray, call: np.ndarray,
     ...                           np.array([1, 0, 1, 1]), [0.0, 0.5, 1.0])
     >>> [(r["completeness"], r["purity"]) for r in rows]
     [(0.5, 1.0), (1.0, 0.5)]
+    >>> [round(x, 3) for x in rows[0]["purity_ci"]]
+    [0.207, 1.0]
     """
     v = np.asarray(value, dtype=np.float64)
     t = np.asarray(truth, dtype=bool)
@@ -148,9 +157,9 @@ def selection_function(value: np.ndarray, truth: np.ndarray, call: np.ndarray,
         rows.append({"lo": float(e[i]), "hi": float(e[i + 1]), "n": int(sel.sum()),
                      "n_true": n_true, "n_called": n_called,
                      "completeness": k_c / n_true if n_true else None,
-                     "completeness_err": _binomial_error(k_c, n_true),
+                     "completeness_ci": _wilson(k_c, n_true),
                      "purity": k_p / n_called if n_called else None,
-                     "purity_err": _binomial_error(k_p, n_called)})
+                     "purity_ci": _wilson(k_p, n_called)})
     return rows
 
 
@@ -190,6 +199,12 @@ def model_summary(name: str, entry: dict[str, Any]) -> dict[str, Any]:
         row[f"{split}_n"] = ns[0] if ns else None
     ens = entry.get("ensemble") or {}
     row["ensemble_test_accuracy"] = (ens.get("test") or {}).get("accuracy")
+    row["ensemble_test_accuracy_ci"] = (ens.get("test") or {}).get("accuracy_ci")
+    row["test_accuracy_ci"] = entry.get("test_accuracy_ci")
+    row["threshold"] = ens.get("threshold")
+    row["collapsed"] = (entry.get("collapsed") or {}).get("kept_collapsed")
+    row["collapsed_retried"] = (entry.get("collapsed") or {}).get("retried")
+    row["output_means"] = entry.get("output_means")
     row["ensemble_overlap_accuracy"] = (ens.get("overlap") or {}).get("accuracy")
     return row
 

@@ -33,6 +33,12 @@ from ._metrics import (
 
 log = logging.getLogger(__name__)
 
+#: Below these sizes the CNN's figures are a quick look, not a measurement: fewer spectroscopic test
+#: candidates than this (the interval on an accuracy near 90 % is then wider than +-6 points), or fewer
+#: training candidates per model than this (demo --size small trains on ~120 and stays near chance).
+MEANINGFUL_TEST = 100
+MEANINGFUL_TRAIN = 500
+
 #: Subjects shown per class in the survey's gallery, and disagreements shown with pictures.
 GALLERY_PER_CLASS = 6
 N_DISAGREEMENTS = 8
@@ -114,6 +120,11 @@ def _survey(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
         roles = c["role"].fillna("(none)").value_counts().sort_index()
         data["roles"] = {str(k): int(v) for k, v in roles.items()}
         parts.append("<h3>Roles in training</h3>" + table(pd.DataFrame({"role": roles.index, "candidates": roles.to_numpy()})))
+        n = run.metrics.get("n") or {}
+        if n.get("overlap") is not None:
+            parts.append(f"<p class=\"small\">Role <code>overlap</code> counts the overlap candidates outside the test "
+                         f"set; the overlap with the experts ({fmt(n.get('overlap'))} candidates) includes "
+                         f"{fmt(n.get('overlap_test'))} of the {fmt(n.get('test'))} test candidates.</p>")
     sources = [(col, title) for col, title in (("vote_label", "volunteers (vote_label)"),
                                                ("expert_class", "experts (expert_class)"),
                                                ("true_class", "truth (true_class)")) if _nonempty(c, col)]
@@ -261,13 +272,14 @@ def _volunteers_vs_experts(run: RunFolder, w: _Writer) -> tuple[str, dict[str, A
         why = ("no aggregate_metrics.json with an expert comparison, and "
                + ("no labels.csv" if run.labels is None else "no expert_class in candidates.csv"))
         return _missing_note("Volunteers vs experts", why), {"available": False, "reason": why}
-    parts = ["<p>Each consensus method's labels against the experts' classes on the candidates both "
-             "classified (the overlap). Cohen's kappa measures agreement beyond chance (1 perfect, 0 chance). "
+    parts = ["<p>Each consensus method's labels against the experts' classes on every candidate both "
+             "classified (the overlap, test set included). The skill-aware methods are cross-fitted: each "
+             "candidate's label comes from a fit whose gold standard did not hold it, so none is scored on its "
+             "own expert label. Cohen's kappa measures agreement beyond chance (1 perfect, 0 chance). "
              "Rows of the confusion matrices are the experts' classes, columns the volunteers'.</p>"]
     rows = []
     for method, r in comps.items():
         rows.append({"method": method, "source": r["source"], "compared": r.get("n_both"),
-                     "gold left out": r.get("n_excluded", 0),
                      "5-class accuracy": fmt(r.get("accuracy"), pct=True),
                      "5-class Cohen's kappa": fmt(r.get("kappa")),
                      "cluster accuracy": fmt(r.get("binary_accuracy"), pct=True),
@@ -375,10 +387,14 @@ def _cnn_table(run: RunFolder, models: list[str]) -> tuple[str, dict[str, Any]]:
     rows, classes = [], []
     for s in summaries:
         rows.append({"model": s["model"], "trained on": s["label_source"], "target": s["target"],
-                     "consensus": s["method"] if s["label_source"] == "votes" else "–", "runs": s["n_runs"],
-                     "test accuracy (spectroscopic)": fmt_pm(s["test_accuracy_mean"], s["test_accuracy_std"]),
+                     "consensus": s["method"] if s["label_source"] == "votes" else "–",
+                     "candidates": fmt(s["n_train"]), "runs": s["n_runs"],
+                     "collapsed": fmt(s.get("collapsed")),
+                     "test accuracy (spectroscopic)": fmt_pm(s["test_accuracy_mean"], s["test_accuracy_std"])
+                     + " " + _ci(s.get("test_accuracy_ci")),
+                     "ensemble test accuracy": fmt(s["ensemble_test_accuracy"], pct=True) + " "
+                     + _ci(s.get("ensemble_test_accuracy_ci")),
                      "test ROC AUC": fmt_pm(s["test_roc_auc_mean"], s["test_roc_auc_std"], pct=False),
-                     "ensemble test accuracy": fmt(s["ensemble_test_accuracy"], pct=True),
                      "overlap accuracy vs experts": fmt_pm(s["overlap_accuracy_mean"], s["overlap_accuracy_std"]),
                      "overlap Cohen's kappa": fmt_pm(s["overlap_kappa_mean"], s["overlap_kappa_std"], pct=False)})
         classes.append("")
@@ -387,28 +403,115 @@ def _cnn_table(run: RunFolder, models: list[str]) -> tuple[str, dict[str, Any]]:
         t, o = b.get("test") or {}, b.get("overlap") or {}
         rows.append({"model": name, "trained on": "(no CNN)", "target": "consensus" if name != "experts" else "experts",
                      "consensus": name.removeprefix("volunteers-") if name.startswith("volunteers") else "–",
-                     "runs": "–", "test accuracy (spectroscopic)": fmt(t.get("accuracy"), pct=True),
-                     "test ROC AUC": fmt(t.get("roc_auc")), "ensemble test accuracy": "–",
+                     "candidates": "–", "runs": "–", "collapsed": "–",
+                     "test accuracy (spectroscopic)": fmt(t.get("accuracy"), pct=True) + f" (of {fmt(t.get('n'))})",
+                     "ensemble test accuracy": fmt(t.get("accuracy"), pct=True) + " " + _ci(t.get("accuracy_ci")),
+                     "test ROC AUC": fmt(t.get("roc_auc")),
                      "overlap accuracy vs experts": fmt(o.get("accuracy"), pct=True),
                      "overlap Cohen's kappa": fmt(o.get("kappa"))})
         classes.append("baseline")
     rows.append({"model": PAPER_REFERENCE["name"], "trained on": "expert labels (real X-CLASS data)",
-                 "target": "custom CNN", "consensus": "–", "runs": "10",
+                 "target": "custom CNN", "consensus": "–", "candidates": "–", "runs": "10", "collapsed": "–",
                  "test accuracy (spectroscopic)": fmt(PAPER_REFERENCE["accuracy"], pct=True) + " (reference)",
                  "test ROC AUC": "–", "ensemble test accuracy": "–", "overlap accuracy vs experts": "–",
                  "overlap Cohen's kappa": "–"})
     classes.append("reference")
     n = m.get("n") or {}
-    caption = (f"<p>Binary accuracy (cluster = low-z or hi-z, threshold 0.5) on the spectroscopic test set "
-               f"({fmt(n.get('test'))} candidates, {fmt(n.get('test_clusters'))} of them clusters): mean ± standard "
-               f"deviation over the runs of each model. Overlap: the CNN's call against the experts on the "
-               f"{fmt(n.get('overlap'))} overlap candidates, with Cohen's kappa. Blue rows: the volunteers' consensus "
+    caption = (f"<p>Binary accuracy (cluster = low-z or hi-z) on the spectroscopic test set "
+               f"({fmt(n.get('test'))} candidates, {fmt(n.get('test_clusters'))} of them clusters), at the cluster "
+               f"threshold each run chose on its validation split: mean ± standard deviation over the runs, then in "
+               f"brackets the 95 % bootstrap interval over the test candidates (runs included); the ensemble (mean "
+               f"over runs) with its own interval. Soft and Dirichlet outputs are expected vote fractions, not "
+               f"P(cluster): they have no Brier score. 'candidates': the training candidates (by default the same "
+               f"number for every model). Overlap: the CNN's call against the experts on the overlap candidates it "
+               f"did not train on ({fmt(n.get('overlap'))} in the overlap, {fmt(n.get('overlap_test'))} of them in "
+               f"the test set), with Cohen's kappa. Blue rows: the volunteers' consensus "
                "and the experts themselves, scored the same way. <i>Italic row: the paper's published headline "
                "(Kosiba et al. 2020, custom CNN, expert labels, real X-CLASS data), for reference only: not computed "
                "from this run.</i></p>")
     return caption + table(pd.DataFrame(rows), row_classes=classes), {
         "models": summaries, "baselines": baselines, "reference": PAPER_REFERENCE, "n": n,
         "holdout": m.get("holdout")}
+
+
+def _ci(v: Any) -> str:
+    """``[lo, hi]`` in per cent, or empty."""
+    if not v or v[0] is None:
+        return ""
+    return f"[{100 * v[0]:.0f}, {100 * v[1]:.0f}]"
+
+
+def _comparisons_table(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    comps = [c for c in m.get("comparisons") or [] if c.get("difference") is not None]
+    if not comps:
+        return _missing_note("Paired comparisons", "metrics.json has none (a run of an older version)"), []
+    rows = [{"A": c["a"], "B": c["b"], "test candidates": c["n"], "A accuracy": fmt(c["accuracy_a"], pct=True),
+             "B accuracy": fmt(c["accuracy_b"], pct=True),
+             "A − B (points)": f"{100 * c['difference']:+.1f} [{100 * c['difference_ci'][0]:+.1f}, "
+                               f"{100 * c['difference_ci'][1]:+.1f}]",
+             "right only A / only B": f"{c['a_only']} / {c['b_only']}", "McNemar p (exact)": f"{c['mcnemar_p']:.3g}"}
+            for c in comps]
+    return ("<h3>Paired comparisons on the same test candidates</h3><p>The ensembles (and the volunteers' "
+            "consensus and the experts) on the test candidates both classified: the difference in accuracy with "
+            "its 95 % paired bootstrap interval, and the exact McNemar test of the candidates only one of the two "
+            "got right.</p>" + table(pd.DataFrame(rows))), comps
+
+
+def _verdict(run: RunFolder) -> tuple[str, dict[str, Any]]:
+    """The answer first: votes-trained vs expert-trained CNN, with intervals, the paired test and caveats."""
+    from ..cnn._evaluate import needed_test_size
+
+    m = run.metrics
+    models = m.get("models") or {}
+    n = m.get("n") or {}
+    comp = next((c for c in m.get("comparisons") or [] if c.get("a") == "votes-hard" and c.get("b") == "expert-hard"),
+                None)
+    if "votes-hard" not in models or "expert-hard" not in models or comp is None or comp.get("difference") is None:
+        return _missing_note("Verdict", "needs votes-hard and expert-hard models with paired comparisons "
+                             "(train-on-votes --label-source votes,expert)"), {"available": False}
+
+    def acc(name: str) -> str:
+        t = models[name]["ensemble"]["test"]
+        return f"{fmt(t.get('accuracy'), pct=True)} {_ci(t.get('accuracy_ci'))}"
+
+    lo, hi = comp["difference_ci"]
+    half = (hi - lo) / 2
+    vol = next((b for k, b in (m.get("baselines") or {}).items() if k.startswith("volunteers-")), None)
+    ov = (vol or {}).get("overlap") or {}
+    text = (f"<p class=\"verdict\"><b>CNN trained on the volunteers' votes: {acc('votes-hard')}; on the experts' "
+            f"labels: {acc('expert-hard')}; difference {100 * comp['difference']:+.1f} points "
+            f"[{100 * lo:+.1f}, {100 * hi:+.1f}], McNemar p = {comp['mcnemar_p']:.2g}, {comp['n']} spectroscopic test "
+            f"candidates</b> (ensembles of {len(models['votes-hard']['runs'])} runs, each model trained on "
+            f"{fmt(models['votes-hard']['n_train'])} / {fmt(models['expert-hard']['n_train'])} candidates; 95 % "
+            f"bootstrap intervals).")
+    if ov.get("n"):
+        text += (f" Volunteers' consensus vs experts: {fmt(ov.get('accuracy'), pct=True)} agreement, Cohen's kappa "
+                 f"{fmt(ov.get('kappa'))}, on {ov['n']} candidates both classified.")
+    text += "</p>"
+    collapsed = {k: (v.get("collapsed") or {}) for k, v in models.items()}
+    bad = {k: c.get("kept_collapsed", 0) for k, c in collapsed.items() if c.get("runs_collapsed")}
+    if bad:
+        text += note("Collapsed runs (one class for the whole validation split, or never better than the first "
+                     "epoch): " + ", ".join(f"{esc(k)} {collapsed[k]['runs_collapsed']} collapsed, "
+                                            f"{collapsed[k]['retried']} retried, {v} kept" for k, v in bad.items()))
+    data: dict[str, Any] = {"available": True, "votes_hard": models["votes-hard"]["ensemble"]["test"],
+                            "expert_hard": models["expert-hard"]["ensemble"]["test"], "comparison": comp,
+                            "volunteers_vs_experts": ov, "collapsed": collapsed, "n_test": n.get("test")}
+    n_train = min(int(v.get("n_train") or 0) for v in models.values())
+    if (n.get("test") or comp["n"]) < MEANINGFUL_TEST or n_train < MEANINGFUL_TRAIN:
+        data["not_meaningful"] = True
+        text = note(f"<b>These CNN figures are not meaningful</b>: {fmt(n.get('test') or comp['n'])} spectroscopic test "
+                    f"candidates and {n_train} training candidates per model (a quick look, e.g. <code>hunt-clusters "
+                    f"demo --size small</code>); a measurement needs at least {MEANINGFUL_TEST} test and "
+                    f"{MEANINGFUL_TRAIN} training candidates (<code>hunt-clusters demo</code> as typed).") + text
+    if half > 0.05 or comp["n"] < 100:
+        a = (comp["accuracy_a"] + comp["accuracy_b"]) / 2
+        need = max(needed_test_size(a, 0.05), int(np.ceil(comp["n"] * (half / 0.05) ** 2)))
+        data["caveat"] = {"half_width": half, "needed_for_5_points": need}
+        text += note(f"<b>Too small to decide:</b> the difference's 95 % interval spans ±{100 * half:.1f} points on "
+                     f"{comp['n']} test candidates. Telling the two apart to ±5 points needs about {need} spectroscopic "
+                     "test candidates (the interval narrows as one over the square root of their number).")
+    return text, data
 
 
 def _cnn(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
@@ -418,6 +521,8 @@ def _cnn(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
     parts, data = [], {"available": True}
     tab_html, data["table"] = _cnn_table(run, models)
     parts.append("<h3>Accuracy on the spectroscopic test set</h3>" + tab_html)
+    comp_html, data["comparisons"] = _comparisons_table(run.metrics)
+    parts.append(comp_html)
 
     ens = _ensemble(run)
     spec = _truth_on(run, "spec_class")
@@ -499,7 +604,8 @@ def _cnn(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
                                                                   "(solid: training; dashed: validation).", "training curves"))
             last = h.sort_values("epoch").groupby(["model", "run"], sort=True).tail(1)
             last = last.assign(_order=last["model"].map({m: i for i, m in enumerate(hm)})).sort_values(["_order", "run"])
-            final = [{"model": r["model"], "run": int(r["run"]), "epochs": int(r["epoch"]) + 1,
+            # history.csv counts epochs from 1 (as the runs table's "epochs" does): the last is the count
+            final = [{"model": r["model"], "run": int(r["run"]), "epochs": int(r["epoch"]),
                       **{k: float(r[k]) for k in ("loss", "val_loss", "accuracy", "val_accuracy") if k in r.index and pd.notna(r[k])}}
                      for _, r in last.iterrows() if r["model"] in hm]
             data["training_final_epoch"] = final
@@ -577,13 +683,18 @@ def _selection(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
         return _missing_note("The selection function", "no volunteer, expert or CNN calls in the run folder"), {
             "available": False}
     quantities = [(k, lbl, lg) for k, lbl, lg in (("redshift", "redshift", False),
-                                                  ("count_rate", "X-ray count rate (counts/s)", True)) if _nonempty(c, k)]
+                                                  ("count_rate", "X-ray count rate (counts/s)", True),
+                                                  ("extent_arcsec", "X-ray extent (arcsec)", True)) if _nonempty(c, k)]
     parts = [f"<p>Completeness (of the true clusters, the fraction each classifier calls a cluster) and purity (of "
              f"those it calls a cluster, the fraction that are clusters) against <code>{esc(truth_col)}</code>"
              + (" (the mock survey's truth)" if truth_col == "true_class" else " (spectroscopy: only the candidates "
                 "with a spectroscopic class count)")
              + ". Each classifier is scored on the candidates it classified: volunteers on the subjects with votes, "
-               "experts on their sample, the CNN on every candidate it was not trained on. Error bars: binomial.</p>"]
+               "experts on their sample, the CNN on every candidate it was not trained on; then each on the one "
+               "common set of candidates every classifier scored. Error bars: 95 % Wilson intervals. Purity is not "
+               "shown against redshift: non-clusters have no redshift, so a purity per redshift bin would count "
+               "only the called clusters and be 100 % by construction; it is shown against X-ray count rate and "
+               "extent instead.</p>"]
     summary, data = [], {"available": True, "truth": truth_col, "classifiers": {}, "bins": {}}
     for name, call in calls.items():
         call = call[~call.index.duplicated()].dropna()
@@ -597,6 +708,25 @@ def _selection(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
                         "called clusters": entry["n_called_clusters"], "completeness": fmt(entry["completeness"], pct=True),
                         "purity": fmt(entry["purity"], pct=True)})
     parts.append("<h3>Overall completeness and purity</h3>" + table(pd.DataFrame(summary)))
+    common = truth.dropna().index
+    for call in calls.values():
+        common = common.intersection(call[~call.index.duplicated()].dropna().index)
+    data["common"] = {"n": int(len(common)), "classifiers": {}}
+    rows_c = []
+    for name, call in calls.items():
+        call = call[~call.index.duplicated()]
+        bc = binary_comparison(truth[common].to_numpy(), call[common].to_numpy()) if len(common) else None
+        if bc is None:
+            continue
+        (tp, fn), (fp, _tn) = bc["confusion"]
+        comp = tp / (tp + fn) if tp + fn else None
+        pur = tp / (tp + fp) if tp + fp else None
+        data["common"]["classifiers"][name] = {"completeness": comp, "purity": pur, "n_true_clusters": tp + fn}
+        rows_c.append({"classifier": name, "true clusters": tp + fn, "completeness": fmt(comp, pct=True),
+                       "purity": fmt(pur, pct=True)})
+    if rows_c:
+        parts.append(f"<h3>On one common set: the {len(common)} candidates every classifier scored</h3>"
+                     + table(pd.DataFrame(rows_c)))
     if not quantities:
         parts.append(_missing_note("Completeness and purity against redshift and count rate",
                                    "candidates.csv has neither redshift nor count_rate"))
@@ -612,23 +742,27 @@ def _selection(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
         for name, call in calls.items():
             call = call[~call.index.duplicated()].dropna()
             on = call.index.intersection(truth.dropna().index)
-            curves[key][name] = selection_function(value[on].to_numpy(), truth[on].to_numpy(), call[on].to_numpy(), edges)
+            rows_q = selection_function(value[on].to_numpy(), truth[on].to_numpy(), call[on].to_numpy(), edges)
+            if key == "redshift":  # non-clusters have no redshift: a purity per bin is 100 % by construction
+                rows_q = [{**r, "purity": None, "purity_ci": None} for r in rows_q]
+            curves[key][name] = rows_q
         data["bins"][key] = {"edges": edges, "rows": curves[key]}
     shown = [q for q in quantities if q[0] in curves]
     if shown:
         png = w.save("selection_function", F.selection_figure(curves, shown))
-        parts.append("<h3>Completeness and purity against redshift and X-ray count rate</h3>" + figure(
-            png, "Completeness (top) and purity (bottom) per bin; volunteers dashed. Purity against redshift counts "
-                 "only the called candidates that have a redshift.", "completeness and purity"))
+        parts.append("<h3>Completeness and purity against redshift, X-ray count rate and extent</h3>" + figure(
+            png, "Completeness (top) and purity (bottom) per bin with 95 % Wilson intervals; volunteers dashed. "
+                 "No purity against redshift (non-clusters have none).", "completeness and purity"))
         for key, label, log_x in shown:
-            rows = []
-            first = next(iter(curves[key].values()))
-            for i, b in enumerate(first):
-                row = {label: f"{b['lo']:.3g}-{b['hi']:.3g}", "true clusters": b["n_true"]}
-                for name, rr in curves[key].items():
-                    row[f"completeness {name}"] = fmt(rr[i]["completeness"], pct=True)
-                    row[f"purity {name}"] = fmt(rr[i]["purity"], pct=True)
-                rows.append(row)
+            rows = []  # long format (one row per classifier and bin): as narrow with 9 classifiers as with 2
+            for name, rr in curves[key].items():
+                for b in rr:
+                    row = {"classifier": name, label: f"{b['lo']:.3g}-{b['hi']:.3g}", "true clusters": b["n_true"],
+                           "completeness": fmt(b["completeness"], pct=True) + " " + _ci(b.get("completeness_ci"))}
+                    if key != "redshift":
+                        row.update({"called clusters": b["n_called"],
+                                    "purity": fmt(b["purity"], pct=True) + " " + _ci(b.get("purity_ci"))})
+                    rows.append(row)
             parts.append(f"<h4>Completeness and purity by {esc(label)}</h4>" + table(pd.DataFrame(rows)))
     return "".join(parts), data
 
@@ -723,6 +857,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = F
     out.mkdir(parents=True, exist_ok=True)
     w = _Writer(out)
     steps: list[tuple[str, str, str, Callable[[], tuple[str, dict[str, Any]]]]] = [
+        ("verdict", "verdict", "Verdict: votes or experts?", lambda: _verdict(run)),
         ("survey", "survey", "The survey", lambda: _survey(run, w)),
         ("volunteers", "volunteers_vs_experts", "Volunteers vs experts on the overlap",
          lambda: _volunteers_vs_experts(run, w)),
@@ -741,14 +876,14 @@ def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = F
     data["figures"] = w.figures
     n = run.metrics.get("n") or {}
     subtitle = (f"Run folder <code>{esc(run.path.resolve())}</code>; held out: {esc(run.metrics.get('holdout', '–'))}; "
-                f"{fmt(n.get('train'))} training, {fmt(n.get('overlap'))} overlap and {fmt(n.get('test'))} "
-                f"spectroscopic test candidates.")
+                f"{fmt(n.get('train'))} training candidates, {fmt(n.get('overlap'))} in the overlap with the experts "
+                f"({fmt(n.get('overlap_test'))} of them in the test set) and {fmt(n.get('test'))} spectroscopic test "
+                f"candidates.")
     html = page("The Hunt for Galaxy Clusters: volunteers, experts and the CNN", subtitle, sections)
     (out / "metrics.json").write_text(json.dumps(_jsonable(data), indent=2, default=str) + "\n", encoding="utf-8")
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
-    if progress:
-        log.info("report: wrote %s (%d figures)", path, len(w.figures))
+    log.debug("report: wrote %s (%d figures)", path, len(w.figures))  # the command line prints the path
     return path
 
 

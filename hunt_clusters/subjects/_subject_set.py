@@ -21,6 +21,7 @@ from PIL import Image
 
 from .. import CLASSES, __version__
 from .._errors import InputError
+from .._interrupt import ignore_in_worker
 from ..sky import read_candidates
 from ..sky._remote import is_url
 from ._config import MAX_SUBJECT_BYTES, RenderConfig
@@ -284,7 +285,7 @@ def _imap(jobs: list[_Job], n_jobs: int) -> Iterator[tuple[SubjectRecord, np.nda
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     ctx = multiprocessing.get_context(method)
     chunk = max(1, min(16, len(jobs) // (4 * n_jobs)))
-    with ctx.Pool(min(n_jobs, len(jobs))) as pool:
+    with ctx.Pool(min(n_jobs, len(jobs)), initializer=ignore_in_worker) as pool:
         yield from pool.imap(_run_job, jobs, chunksize=chunk)
 
 

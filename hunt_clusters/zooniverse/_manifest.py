@@ -86,7 +86,10 @@ def read_subject_set(folder: str | Path) -> list[SubjectRecord]:
     path = Path(folder)
     manifest = path if path.is_file() else path / "manifest.csv"
     if not manifest.is_file():
-        raise InputError(f"{manifest}: manifest not found (a subject-set folder holds manifest.csv and the images)")
+        from .._outputs import describe_folder
+
+        raise InputError(f"{manifest}: manifest not found (expected a subject-set folder of 'hunt-clusters render', "
+                         f"with manifest.csv and the images; found {describe_folder(manifest.parent)})")
     with manifest.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         columns = [c for c in (reader.fieldnames or [])]

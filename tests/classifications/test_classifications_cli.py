@@ -21,8 +21,8 @@ def test_aggregate_writes_everything(tmp_path: Path, export: Path, capsys: pytes
     experts = tmp_path / "candidates.csv"
     experts.write_text("candidate_id,ra,dec,expert_class\nXC1,1,2,low-z\nXC2,1,2,hi-z\nXC3,1,2,\n")
     out = tmp_path / "out"
-    rc = main(["-q", "aggregate", str(export), "--out", str(out), "--workflow", "1", "--method", "all",
-               "--experts", str(experts), "--gold-fraction", "0"])
+    rc = main(["aggregate", str(export), "--out", str(out), "--workflow", "1", "--method", "all",
+               "--experts", str(experts), "--folds", "0"])
     assert rc == 0
     text = capsys.readouterr().out
     assert "20 rows in = 9 kept + 2 expert + 6 filtered + 3 rejected" in text
@@ -45,7 +45,7 @@ def test_aggregate_writes_everything(tmp_path: Path, export: Path, capsys: pytes
 
 def test_aggregate_csv_votes_and_policies(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "o"
-    rc = main(["-q", "aggregate", str(export), "-o", str(out), "--workflow", "1", "--duplicates", "last",
+    rc = main(["aggregate", str(export), "-o", str(out), "--workflow", "1", "--duplicates", "last",
                "--version", "1", "--votes-format", "csv"])
     assert rc == 0
     votes = pd.read_csv(out / "votes.csv")
@@ -54,7 +54,7 @@ def test_aggregate_csv_votes_and_policies(tmp_path: Path, export: Path, capsys: 
 
 
 def test_aggregate_strict_fails(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), "--workflow", "1", "--strict"])
+    rc = main(["aggregate", str(export), "--out", str(tmp_path / "o"), "--workflow", "1", "--strict"])
     assert rc == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "3 row(s) rejected with --strict: row 16: bad_json_annotations" in err[0]
@@ -63,7 +63,7 @@ def test_aggregate_strict_fails(tmp_path: Path, export: Path, capsys: pytest.Cap
 
 def test_aggregate_other_project(real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     export = real_dir / "zooniverse_exports" / "superluminous_supernovae_classifications.csv"
-    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), "--candidate-key", "none",
+    rc = main(["aggregate", str(export), "--out", str(tmp_path / "o"), "--candidate-key", "none",
                "--workflows-export", str(real_dir / "zooniverse_exports" / "superluminous_supernovae_workflows.csv")])
     assert rc == 0
     text = capsys.readouterr().out
@@ -79,7 +79,7 @@ def test_aggregate_other_project(real_dir: Path, tmp_path: Path, capsys: pytest.
 )  # fmt: skip
 def test_aggregate_usage_errors(tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                 message: str) -> None:
-    rc = main(["-q", "aggregate", str(export), "--out", str(tmp_path / "o"), *args])
+    rc = main(["aggregate", str(export), "--out", str(tmp_path / "o"), *args])
     assert rc == 1
     assert message in capsys.readouterr().err
 
@@ -105,17 +105,20 @@ def test_aggregate_mock_export_end_to_end(tmp_path: Path, capsys: pytest.Capture
                    "expert_class": expert_labels_from_cues(catalogue, seed=3, lapse=0.05)})
     truth.write(tmp_path / "candidates.ecsv")
     out = tmp_path / "out"
-    rc = main(["-q", "aggregate", str(tmp_path / "mock.csv"), "--out", str(out), "--workflows-export",
+    rc = main(["aggregate", str(tmp_path / "mock.csv"), "--out", str(out), "--workflows-export",
                str(tmp_path / "workflows.csv"), "--experts", str(tmp_path / "candidates.ecsv"), "--method", "all"])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "0 rejected" in text and "vs experts: 40 candidates classified by both (40 gold" in text
+    assert "0 rejected" in text and "vs experts: 80 candidates classified by both" in text
+    assert "cross-fitted: 80 expert-classified subjects in 5 folds" in text
     metrics = json.loads((out / "metrics.json").read_text())
-    split = pd.read_csv(out / "gold.csv")
-    assert len(split) == 80 and (split["role"] == "gold").sum() == 40
-    assert metrics["gold_split"]["n_held_out"] == 40 and metrics["methods"]["swap"]["gold"] == 40
-    assert metrics["methods"]["majority"]["gold"] == 0 and metrics["methods"]["swap"]["experts"]["n_both"] == 40
-    # SWAP learned volunteer skill from the gold half: not every volunteer is left at P_L = P_D = 0.5
+    folds = pd.read_csv(out / "folds.csv")
+    assert len(folds) == 80 and folds["fold"].value_counts().tolist() == [16] * 5
+    assert metrics["cross_fit"]["folds"] == 5 and metrics["methods"]["swap"]["gold"] == 64
+    assert metrics["methods"]["majority"]["gold"] == 0
+    # every method is compared with the experts on all 80: none of them was scored on its own gold
+    assert {m["experts"]["n_both"] for m in metrics["methods"].values()} == {80}
+    # SWAP learned volunteer skill from the gold of fold 0: not every volunteer is left at P_L = P_D = 0.5
     vols = pd.read_csv(out / "volunteers.csv")
     assert (vols.loc[vols["method"] == "swap", "skill"] != 0.5).any()
     assert metrics["export"]["unmapped"] == []

@@ -25,7 +25,7 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _train_args(toy: dict[str, Path], out: Path, *extra: str) -> list[str]:
     return ["-q", "train-on-votes", str(toy["tensors"]), "--labels", str(toy["labels"]),
             "--catalogue", str(toy["catalogue"]), "--out", str(out), "--input-size", str(SIZE),
-            "--runs", "2", "--epochs", "3", *extra]
+            "--runs", "2", "--epochs", "3", "--retries", "0", *extra]
 
 
 def test_dirichlet_multinomial_loss_is_scipys_likelihood() -> None:
@@ -124,12 +124,14 @@ def test_run_folder_and_a_saved_model_predicts_the_same(toy: dict[str, Path], tm
         assert (out / name).exists(), name
     assert not (tmp_path / "run.part").exists()
     m = json.loads((out / "metrics.json").read_text())
-    assert list(m["models"]) == ["votes-hard", "votes-dirichlet", "expert-hard", "truth-hard"]
+    assert list(m["models"]) == ["votes-hard", "votes-dirichlet", "expert-hard", "truth-hard",
+                                 "truth-hard-votes-set", "truth-hard-expert-set"]
     vh = m["models"]["votes-hard"]
     accs = [r["test"]["accuracy"] for r in vh["runs"]]
     assert vh["test_mean"]["accuracy"] == pytest.approx(np.mean(accs))
     assert vh["test_std"]["accuracy"] == pytest.approx(np.std(accs, ddof=1))
-    assert m["n"] == {"candidates": 120, "train": 80, "overlap": 40, "test": 20, "test_clusters": 8}
+    assert m["n"] == {"candidates": 120, "train": 80, "overlap": 40, "overlap_test": 20, "overlap_includes_test": True,
+                      "test": 20, "test_clusters": 8}
     # the volunteers' own consensus on the test set: the toy votes always name the true class
     assert m["baselines"]["volunteers-majority"]["test"]["accuracy"] == 1.0
     assert m["baselines"]["experts"]["test"]["accuracy"] == 1.0

@@ -14,7 +14,7 @@ def test_simulate_small_writes_the_survey_and_prints_the_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "survey"
-    assert main(["--quiet", "simulate", "--small", "--out", str(out), "--seed", "3", "--jobs", "2"]) == 0
+    assert main(["simulate", "--small", "--out", str(out), "--seed", "3", "--jobs", "2"]) == 0  # -q: the path only
     text = capsys.readouterr().out
     assert "291 candidates: 171 expert, 160 Zooniverse, 40 in both, test set 8 clusters + 8 non-clusters" in text
     for heading in ("class mix (truth)", "redshift distribution", "experts vs truth"):

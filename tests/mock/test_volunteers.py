@@ -456,7 +456,7 @@ def test_bad_config() -> None:
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder, cat = _make_subject_set(tmp_path / "set", n=20)
     out = tmp_path / "export.csv"
-    rc = main(["-q", "simulate-volunteers", str(folder), "--out", str(out),
+    rc = main(["simulate-volunteers", str(folder), "--out", str(out),
                "--retirement", "4", "--seed", "3", "--workflows-out", str(tmp_path / "wf.csv"), "--workflow-id", "77"])
     assert rc == 0
     df = _read(out)

@@ -128,7 +128,8 @@ def make_run_folder(root: Path) -> Path:
                         "p_cluster": round(float(np.mean(ps)), 10), "p_cluster_std": float(np.std(ps))})
     pd.DataFrame(preds).to_csv(run / "predictions.csv", index=False)
     pd.DataFrame(ens).to_csv(run / "ensemble.csv", index=False)
-    hist = [{"model": m, "run": r, "epoch": e, "loss": 1.0 / (e + 1), "val_loss": 1.2 / (e + 1),
+    # epochs counted from 1, as train-on-votes writes them: 5 epochs, as the runs table says
+    hist = [{"model": m, "run": r, "epoch": e + 1, "loss": 1.0 / (e + 1), "val_loss": 1.2 / (e + 1),
              "accuracy": 0.5 + 0.08 * e, "val_accuracy": 0.45 + 0.08 * e, "seconds": 0.3}
             for m in ("votes-hard", "expert-hard") for r in range(3) for e in range(5)]
     pd.DataFrame(hist).to_csv(run / "history.csv", index=False)
@@ -138,6 +139,9 @@ def make_run_folder(root: Path) -> Path:
                "baselines": {"volunteers-majority": {"test": {"accuracy": 0.9, "n": 10},
                                                      "overlap": {"accuracy": 0.7, "kappa": 0.4, "n": 10}},
                              "experts": {"test": {"accuracy": None, "n": 0}}},
+               "comparisons": [{"a": "votes-hard", "b": "expert-hard", "n": 10, "accuracy_a": 0.9, "accuracy_b": 1.0,
+                                "difference": -0.1, "difference_ci": [-0.3, 0.0], "a_only": 0, "b_only": 1,
+                                "mcnemar_p": 1.0}],
                "timing": {"total_seconds": 12.5, "seconds_per_epoch": 0.3, "train_candidates_per_second": 66.0,
                           "predict_candidates_per_second": 800.0},
                "versions": {"hunt_clusters": "0.1.0", "tensorflow": "2.16.1", "keras": "3.3.3", "numpy": "1.26.4",

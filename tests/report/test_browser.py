@@ -74,3 +74,30 @@ def test_report_opens_in_chromium(tmp_path: Path) -> None:
         a = np.asarray(im.convert("L"), dtype=np.float64)
     assert a.std() > 10, "the screenshot is blank"
     assert (a < 128).mean() > 0.01, "the screenshot shows almost no text or figures"
+
+
+#: A page script that counts the tables whose right edge passes the window's.
+_CHECK_WIDTH = ("[...document.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > "
+                "document.documentElement.clientWidth).length")
+
+
+@pytest.mark.slow
+def test_tables_fit_a_1280_px_window(tmp_path: Path) -> None:
+    """Issue 19, item 5: no table runs off a 1280 px window (the CNN table has the most columns)."""
+    import pandas as pd
+
+    exe = _chromium()
+    run = make_run_folder(tmp_path)
+    ens = pd.read_csv(run / "ensemble.csv")  # every model a full comparison trains: the widest tables
+    extra = [ens[ens["model"] == "votes-hard"].assign(model=m) for m in
+             ("votes-soft", "votes-dirichlet", "truth-hard", "truth-hard-votes-set", "truth-hard-expert-set")]
+    pd.concat([ens, *extra]).to_csv(run / "ensemble.csv", index=False)
+    page = write_report(run, tmp_path / "report")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text(encoding="utf-8").replace(
+        "</body>", f"<script>window.addEventListener('load', () => {{ document.title = 'wide=' + "
+                   f"{_CHECK_WIDTH}; }});</script></body>"), encoding="utf-8")
+    dom = _run(exe, tmp_path, "--window-size=1280,4000", "--virtual-time-budget=5000", "--dump-dom",
+               probe.resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "<title>wide=0</title>" in dom.stdout, dom.stdout[:300]

@@ -64,7 +64,7 @@ def test_writes_page_metrics_and_figures(report: tuple[Path, str, dict]) -> None
 def test_words_where_their_figures_are(report: tuple[Path, str, dict]) -> None:
     _, html, _ = report
     sec = _sections(html)
-    assert set(sec) == {"survey", "volunteers", "cnn", "selection", "run"}
+    assert set(sec) == {"verdict", "survey", "volunteers", "cnn", "selection", "run"}
     for word in ("Cohen", "confusion"):
         assert word in sec["volunteers"] and "<img" in sec["volunteers"]
     assert "spectroscopic" in sec["cnn"] and "<img" in sec["cnn"]
@@ -212,8 +212,31 @@ def test_cli_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_cli_not_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "rep")]) == 1
     err = capsys.readouterr().err
-    assert err == f"error: {tmp_path}: not a train-on-votes run folder (no metrics.json)\n"
+    assert err == (f"error: {tmp_path}: not a train-on-votes run folder (expected metrics.json with the models' "
+                   "scores, config.json, predictions.csv; found an empty folder)\n")
     assert not (tmp_path / "rep").exists()
+
+
+def test_cli_refuses_the_folder_of_another_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An aggregate folder also holds a metrics.json: report names what it expected and what it found."""
+    agg = tmp_path / "aggregate"
+    agg.mkdir()
+    (agg / "metrics.json").write_text(json.dumps({"export": {"rows_in": 4}, "methods": {}}))
+    (agg / "votes.parquet").write_bytes(b"")
+    assert main(["report", str(agg), "--out", str(tmp_path / "r2")]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: {agg}: not a train-on-votes run folder (expected metrics.json with the models' scores, "
+                   "config.json, predictions.csv; found the output folder of 'hunt-clusters aggregate')\n")
+    assert not (tmp_path / "r2").exists()
+
+
+def test_training_curve_table_counts_epochs_as_the_runs_table(tmp_path: Path) -> None:
+    """history.csv counts epochs from 1: the last epoch of a 5-epoch run is 5 in both tables."""
+    run = make_run_folder(tmp_path)
+    write_report(run, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert {f["epochs"] for f in data["cnn"]["training_final_epoch"]} == {5}
+    assert {r["epochs"] for r in data["run"]["runs"]} == {5}
 
 
 def test_cli_bad_json_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -236,3 +259,35 @@ def test_help_has_an_example_and_imports_nothing_heavy() -> None:
             "[m for m in ('hunt_clusters.report', 'matplotlib', 'pandas', 'numpy') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "[]"]
+
+
+def test_verdict_comes_first_with_the_paired_figures_and_a_caveat(report: tuple[Path, str, dict]) -> None:
+    """Issue 19, item 5: the answer first; 10 test candidates are too few to decide, and it says so."""
+    _, html, metrics = report
+    sec = _sections(html)
+    assert list(sec)[0] == "verdict"
+    v = sec["verdict"]
+    assert "votes: 90.0%" in v and "labels: 100.0%" in v
+    assert "difference -10.0 points [-30.0, +0.0], McNemar p = 1, 10 spectroscopic test candidates" in v
+    assert "Too small to decide" in v
+    # +-15 points on 10 candidates: (15 / 5)^2 * 10 = 90, but a 95 % binomial +-5 at 95 % needs 73 -> 90
+    assert metrics["verdict"]["caveat"]["needed_for_5_points"] == 90
+    assert "Paired comparisons" in sec["cnn"] and "McNemar" in sec["cnn"]
+    # 20 training candidates per model, 10 test: a quick look, and the report says so first
+    assert v.index("not meaningful") < v.index("votes: 90.0%") and metrics["verdict"]["not_meaningful"]
+
+
+def test_selection_function_has_wilson_intervals_and_no_purity_against_redshift(
+        report: tuple[Path, str, dict]) -> None:
+    _, _, metrics = report
+    sel = metrics["selection_function"]
+    rows = sel["bins"]["count_rate"]["rows"]
+    for name, rr in rows.items():
+        for r in rr:
+            for what in ("completeness", "purity"):
+                if r[what] in (0.0, 1.0):
+                    lo, hi = r[f"{what}_ci"]
+                    assert hi - lo > 0.05, (name, what, r)  # Wilson: never zero-width
+    assert all(r["purity"] is None for rr in sel["bins"]["redshift"]["rows"].values() for r in rr)
+    common = sel["common"]
+    assert common["n"] > 0 and set(common["classifiers"]) == set(sel["classifiers"])

@@ -178,7 +178,8 @@ def test_consensus_over_partitions_writes_the_embedded_files(tmp_path: Path, cap
                      str(tmp_path / "experts.ecsv"), "--gold-methods", "swap,dawid-skene", *extra]) == 0
         outs[name] = capsys.readouterr().out.replace(str(tmp_path / name), "OUT")
     assert outs["emb"] == outs["parts"]
-    for f in ("labels.csv", "volunteers.csv", "gold.csv", "metrics.json"):
+    assert (tmp_path / "emb" / "folds.csv").exists() == (method != "majority")  # no cross-fit for majority
+    for f in ("labels.csv", "volunteers.csv", "metrics.json") + (("folds.csv",) if method != "majority" else ()):
         assert (tmp_path / "parts" / f).read_bytes() == (tmp_path / "emb" / f).read_bytes(), f
     labels = pd.read_csv(tmp_path / "emb" / "labels.csv")
     assert len(labels) == 120 and labels["subject_id"].is_monotonic_increasing

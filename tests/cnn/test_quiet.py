@@ -1,0 +1,52 @@
+"""A normal predict prints no TensorFlow warning: the runs of an ensemble share one traced graph."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hunt_clusters import CLASSES
+
+from .toy import SIZE
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _run_folder(root: Path, n_runs: int) -> Path:
+    """A run folder holding ``n_runs`` (untrained) models of one architecture, as train-on-votes saves them."""
+    from hunt_clusters.cnn import make_model
+
+    run = root / "run"
+    (run / "votes-hard").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({
+        "models": [{"name": "votes-hard", "label_source": "votes", "target": "hard", "output": "softmax"}],
+        "class_names": list(CLASSES), "config": {"input_size": SIZE}, "versions": {"hunt_clusters": "test"}}))
+    for r in range(n_runs):
+        make_model((SIZE, SIZE, 2), 5, seed=r).save(run / "votes-hard" / f"run_{r:02d}.keras")
+    return run
+
+
+def test_predict_with_many_runs_traces_once_and_warns_nothing(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    from hunt_clusters.cnn import TensorSet, load_ensemble, predict
+
+    run = _run_folder(tmp_path, 7)
+    x = np.random.default_rng(0).random((40, SIZE, SIZE, 2), dtype=np.float32)
+    tensors = TensorSet(x=x, candidate_id=np.array([f"T{i:02d}" for i in range(40)]), sources=("test",))
+    tf_log = logging.getLogger("tensorflow")
+    tf_log.addHandler(caplog.handler)  # TensorFlow's logger does not propagate to the root logger
+    try:
+        table = predict(run, tensors, batch_size=16)  # 3 batches, one of them shorter
+    finally:
+        tf_log.removeHandler(caplog.handler)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    # the shared graph gives each model's own outputs: the mean over the runs of model(x)
+    _, _, models = load_ensemble(run)
+    p = np.mean([np.asarray(m(x)) for m in models], axis=0)
+    assert table["p_low-z"].to_numpy() == pytest.approx(p[:, 0], abs=1e-5)
+    assert table["p_cluster"].to_numpy() == pytest.approx(p[:, 0] + p[:, 1], abs=1e-5)
+    assert (table["n_runs"] == 7).all()
