@@ -72,7 +72,9 @@ class Layout:
 
 _REPORT = ("report.html", "metrics.json", "figures/*.png", "*.part")
 _RENDER = ("*.jpg", "*.jpeg", "*.png", "manifest.csv", "tensors.npz", "tensors.part.npz", "render_failures.csv",
-           "render_state.json", "*.part", "upload_ledger.csv", "upload_ledger.lock", ".upload_ledger.*.tmp")
+           "render_state.json", "*.part", "upload_ledger.csv", "upload_ledger.lock", ".upload_ledger.*.tmp",
+           # the mock observers' cue cache (simulate-volunteers / simulate-experts write it beside the manifest)
+           "cues.parquet")
 
 #: What each command that writes an output folder writes there (docs/formats.md).
 LAYOUTS: dict[str, Layout] = {
@@ -81,7 +83,7 @@ LAYOUTS: dict[str, Layout] = {
     "kosiba-layout": Layout("render --kosiba-layout", ("*.png", "train.csv", "test.csv", "*.part")),
     "aggregate": Layout("aggregate", (
         "votes.parquet", "votes.csv", "expert_votes.parquet", "expert_votes.csv", "rejects.csv",
-        "unmapped_answers.csv", "labels.csv", "volunteers.csv", "metrics.json", "gold.csv", "*.part",
+        "unmapped_answers.csv", "labels.csv", "volunteers.csv", "metrics.json", "gold.csv", "folds.csv", "*.part",
         ".partitions/*")),
     "train-on-votes": Layout("train-on-votes", (
         "config.json", "metrics.json", "predictions.csv", "ensemble.csv", "history.csv", "candidates.csv",

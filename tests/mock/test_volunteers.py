@@ -463,6 +463,10 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert set(df["workflow_id"]) == {"77"}
     assert "20 subjects (20 retired)" in capsys.readouterr().out
     assert (tmp_path / "wf.csv").is_file()
+    # the cue cache lands in the subject set, which render may write again: render owns it
+    from hunt_clusters._outputs import LAYOUTS
+    assert (folder / "cues.parquet").is_file()
+    assert all(LAYOUTS["render"].owns(p.name) for p in folder.iterdir()), sorted(p.name for p in folder.iterdir())
     assert main(["-q", "simulate-volunteers", str(folder), "--catalogue", str(cat), "--out", str(out),
                  "--retirement", "4", "--seed", "3", "--workflow-id", "77"]) == 0
     assert _read(out).equals(df)  # the catalogue is only checked, never read for answers
