@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         max_spread=args.max_spread, cnn_prior=not args.no_cnn_prior, cnn_floor=args.cnn_floor,
     )
     out = check_output_dir(args.out)
+    from .._outputs import check_folder
+
+    check_folder(out, "retire")  # before the inputs are read, not after
     inputs = read_votes(args.votes)
     gold = read_gold(args.gold) if args.gold is not None else inputs.gold
     predictions = read_predictions(args.predictions) if args.predictions is not None else None
@@ -101,7 +104,11 @@ def run(args: argparse.Namespace) -> int:
     decisions = decide(inputs.votes, predictions, gold=gold, config=config)
     if args.ledger is not None:
         decisions = attach_ledger(decisions, args.ledger)
-    write_outputs(decisions, out, config, expert_set=args.expert_set, reason=args.reason)
+    from .._outputs import output_folder
+
+    # a folder holding anything retire does not write is refused (its files would be mixed in)
+    with output_folder(out, "retire"):
+        write_outputs(decisions, out, config, expert_set=args.expert_set, reason=args.reason)
     counts = decisions["decision"].value_counts()
     print(f"{len(decisions)} subjects ({0 if gold is None else len(gold)} gold for SWAP's skills): "
           f"{counts.get('retire-cluster', 0)} retire as cluster, {counts.get('retire-non-cluster', 0)} as "

@@ -186,6 +186,20 @@ def test_cli_bad_prediction_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert err[0] == f"error: {pred}, row 4 (C): p_cluster 1.5 is not a number between 0 and 1"
 
 
+def test_cli_refuses_a_folder_of_other_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, pred = _write_inputs(tmp_path)
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    rc = main(["retire", str(folder), "--predictions", str(pred), "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and err.count("\n") == 0 and "notes.txt" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    # its own earlier result is replaced
+    assert main(["-q", "retire", str(folder), "--out", str(tmp_path / "o2")]) == 0
+    assert main(["-q", "retire", str(folder), "--out", str(tmp_path / "o2")]) == 0
+
+
 def test_cli_apply_needs_workflow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder, pred = _write_inputs(tmp_path)
     assert main(["retire", str(folder), "--out", str(tmp_path / "o"), "--apply"]) == 2
