@@ -90,6 +90,7 @@ LAYOUTS: dict[str, Layout] = {
         "labels.csv", "aggregate_metrics.json", "*/run_[0-9][0-9].keras", "*/run_[0-9][0-9][0-9].keras"),
         signature="config.json", subfolders=(("report", "report"),)),  # where earlier hints put the report
     "report": Layout("report", _REPORT),
+    "retire": Layout("retire", ("decisions.csv", "caesar_extracts.csv", "caesar_rules.json", "*.part")),
     "demo": Layout("demo", (
         "contact_sheet.jpg", "classifications.csv", "workflows.csv", "*.part", ".*.part"),
         subfolders=(("mock_survey", "simulate"), ("subject_set", "render"), ("expert_set", "render"),

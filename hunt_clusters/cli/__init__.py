@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "_aggregate",
     "_train",
     "_predict",
+    "_retire",
     "_report",
     "_demo",
 )
@@ -43,6 +44,7 @@ pipeline:
     -> aggregate       votes -> consensus labels, volunteers vs experts
     -> train-on-votes  a CNN trained on the volunteers' labels
     -> predict         score new candidates with a trained CNN
+    -> retire          CNN + volunteers: retire early, more eyes by priority, to the experts
     -> report          the comparison report
   simulate / simulate-volunteers / demo run all of it on a mock survey with known truth.
 

@@ -16,7 +16,8 @@ DESCRIPTION = """\
 Triage the next survey's candidates before volunteers see them: the models of a train-on-votes run
 (all its runs, as an ensemble) score the tensors of a render folder. Writes a CSV with one row per
 candidate: candidate_id, p_cluster (mean over the runs), p_cluster_std (their spread: the
-uncertainty), p_low-z ... p_other (or p_cluster/p_non-cluster for a binary head), n_runs, model.
+uncertainty), p_low-z ... p_other (or p_cluster/p_non-cluster for a binary head), n_runs, model,
+and p_cluster_run0, p_cluster_run1, ... (each run's own: 'upload --priority-by bald' uses them).
 
 examples:
   hunt-clusters predict demo/cnn demo/subject_set --out predictions.csv

@@ -33,6 +33,11 @@ Rehearse first:
 then:
   hunt-clusters upload subject_sets/demo --project alice/hunt --subject-set "XMM batch 1" --workflow 1234
 
+Prioritised selection: --priority-from predictions.csv gives each new subject a hidden #priority
+(1 = shown first) from the CNN: BALD over its ensemble (--priority-by). Zooniverse serves by
+#priority only on workflows it has switched to prioritised selection, and reads #priority when a
+subject is linked to a set: see docs/human-machine.md for both.
+
 exit status: 0 every subject is on Zooniverse with its image; 1 some failed (listed; run again);
 2 usage error.
 """
@@ -72,6 +77,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="check the manifest and images, show what would be sent, send nothing"
     )
+    parser.add_argument(
+        "--priority-from", type=Path, metavar="CSV",
+        help="predict's output: set each new subject's #priority from the CNN, most informative first (1); "
+        "takes effect where the workflow uses prioritised selection (docs/human-machine.md)",
+    )
+    parser.add_argument(
+        "--priority-by", choices=("bald", "spread", "entropy"), default="bald",
+        help="with --priority-from: BALD over the ensemble's runs (default), the runs' spread p_cluster_std, "
+        "or the entropy of the mean p_cluster",
+    )
     add_connection_arguments(parser)
 
 
@@ -81,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run and Path(args.folder).is_dir():  # the ledger and its lock are written there
         check_output_dir(args.folder, "SUBJECT_SET_DIR")
     config = config_from_args(args)  # reads only the command line, environment and config file
+    priority = None
+    if args.priority_from is not None:
+        from ..retire import cnn_priority, read_predictions
+
+        ranks = cnn_priority(read_predictions(args.priority_from), args.priority_by)
+        priority = dict(zip(ranks["candidate_id"], ranks["priority"].astype(int)))
     res = upload_subject_set(
         args.folder,
         project=args.project,
@@ -90,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         dry_run=args.dry_run,
         progress=args.progress,
+        priority=priority,
     )
     if res.dry_run:
         print("dry run: nothing was sent. Would do:")

@@ -71,7 +71,9 @@ def predict(run_dir: str | Path, tensors: TensorSet, *, model: str | None = None
     -------
     pandas.DataFrame
         ``candidate_id, p_cluster`` (mean over the runs), ``p_cluster_std`` (their spread),
-        ``p_<class>`` (mean class probabilities), ``n_runs``, ``model``, sorted as the tensors.
+        ``p_<class>`` (mean class probabilities), ``n_runs``, ``model``, and each run's own
+        ``p_cluster_run0, p_cluster_run1, ...`` (for BALD, `hunt_clusters.retire.bald`), sorted as
+        the tensors.
     """
     doc = read_run(run_dir)
     size = int(doc["config"]["input_size"])
@@ -96,6 +98,8 @@ def predict(run_dir: str | Path, tensors: TensorSet, *, model: str | None = None
         out[f"p_{c}"] = mean[:, k]
     out["n_runs"] = len(models)
     out["model"] = name
+    for k in range(len(models)):  # each run's own p_cluster: BALD over the ensemble needs them
+        out[f"p_cluster_run{k}"] = pcl[k]
     return out
 
 

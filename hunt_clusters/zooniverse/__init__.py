@@ -1,4 +1,4 @@
-"""Talk to Zooniverse: log in, upload subject sets (resumable, verified), push workflows, pull exports.
+"""Talk to Zooniverse: log in, upload subject sets (resumable, verified), push workflows, pull exports, retire.
 
 The submodules are imported on first use (PEP 562 ``__getattr__``): the command line imports this
 package to build its parser, and ``hunt-clusters --help`` must not load the HTTP stack.
@@ -37,7 +37,9 @@ if TYPE_CHECKING:
         link_subjects,
         link_workflow,
         upload_subject_set,
+        with_priority,
     )
+    from ._retire import RETIRE_BATCH, RETIREMENT_REASONS, RetireResult, apply_retirement
     from ._workflow import PushResult, pull_workflow, push_workflow, workflow_attributes
 
 #: Public name -> the private module that defines it.
@@ -50,7 +52,9 @@ _WHERE: dict[str, str] = {
                      "UploadLockedError"), "_ledger"),
     **dict.fromkeys(("MAX_MEDIA_BYTES", "REQUIRED_COLUMNS", "SubjectRecord", "read_subject_set"), "_manifest"),
     **dict.fromkeys(("LINK_BATCH", "UploadResult", "find_project", "find_subject_set", "find_workflow",
-                     "index_by_candidate", "link_subjects", "link_workflow", "upload_subject_set"), "_upload"),
+                     "index_by_candidate", "link_subjects", "link_workflow", "upload_subject_set",
+                     "with_priority"), "_upload"),
+    **dict.fromkeys(("RETIRE_BATCH", "RETIREMENT_REASONS", "RetireResult", "apply_retirement"), "_retire"),
     **dict.fromkeys(("PushResult", "pull_workflow", "push_workflow", "workflow_attributes"), "_workflow"),
 }
 
@@ -86,12 +90,16 @@ __all__ = [
     "LedgerLock",
     "LoginError",
     "PushResult",
+    "RETIREMENT_REASONS",
+    "RETIRE_BATCH",
+    "RetireResult",
     "SubjectRecord",
     "UncertainError",
     "UploadLockedError",
     "UploadResult",
     "ZooniverseConfig",
     "ZooniverseError",
+    "apply_retirement",
     "connect",
     "download_export",
     "find_project",
@@ -106,5 +114,6 @@ __all__ = [
     "read_subject_set",
     "resolve_endpoint",
     "upload_subject_set",
+    "with_priority",
     "workflow_attributes",
 ]

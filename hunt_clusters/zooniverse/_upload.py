@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import requests
@@ -350,6 +351,28 @@ class _Uploader:
             return rec.candidate_id, ok, reason
 
 
+def with_priority(records: list[SubjectRecord], priority: Mapping[str, int]) -> list[SubjectRecord]:
+    """The records with ``#priority`` metadata from ``priority`` (lacking candidates: largest rank + 1).
+
+    Examples
+    --------
+    >>> from types import MappingProxyType
+    >>> recs = [SubjectRecord(c, 2, Path("x.png"), "image/png", 1, MappingProxyType({"#candidate_id": c}))
+    ...         for c in ("A", "B")]
+    >>> [r.metadata["#priority"] for r in with_priority(recs, {"B": 1, "Z": 2})]
+    ['3', '1']
+    """
+    last = max((int(v) for v in priority.values()), default=0) + 1
+    missing = [r.candidate_id for r in records if r.candidate_id not in priority]
+    if missing:
+        log.warning("%d candidates have no priority (e.g. %s): they get #priority %d, served last",
+                    len(missing), missing[0], last)
+    if records and "#priority" in records[0].metadata:
+        log.warning("the manifest's #priority column is replaced by the given priorities")
+    return [replace(r, metadata=MappingProxyType({**r.metadata, "#priority": str(int(priority.get(r.candidate_id, last)))}))
+            for r in records]
+
+
 def index_by_candidate(subjects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Map ``#candidate_id`` metadata to subjects (the lowest id wins when one appears twice)."""
     out: dict[str, dict[str, Any]] = {}
@@ -375,6 +398,7 @@ def upload_subject_set(
     threads: int = 8,
     dry_run: bool = False,
     progress: bool = True,
+    priority: Mapping[str, int] | None = None,
 ) -> UploadResult:
     """Upload a rendered subject set to a Zooniverse project, resumably and with verified media.
 
@@ -408,6 +432,12 @@ def upload_subject_set(
         (not even a login).
     progress : bool
         Show a tqdm progress bar.
+    priority : Mapping[str, int], optional
+        ``candidate_id -> rank`` sent as the hidden ``#priority`` metadata of the subjects this run
+        creates (e.g. from `hunt_clusters.retire.cnn_priority`); a workflow with prioritised
+        selection serves the lowest first. Candidates it lacks get the largest rank + 1.
+        Subjects already in the set keep their metadata (see ``docs/human-machine.md`` for
+        updating and re-linking them).
 
     Returns
     -------
@@ -433,6 +463,8 @@ def upload_subject_set(
     """
     t0 = time.perf_counter()
     records = read_subject_set(folder)
+    if priority is not None:
+        records = with_priority(records, priority)
     folder_path = Path(folder)
     manifest_dir = folder_path if folder_path.is_dir() else folder_path.parent
     ledger_path = manifest_dir / LEDGER_NAME
@@ -520,6 +552,9 @@ def _upload(
             log.warning("could not link ledger subjects back to set %s (%s); creating them again", sid, exc)
             todo.extend(rec for rec, _ in chunk)
     n_check = sum(r.candidate_id in existing for r in todo)
+    if n_present and records and "#priority" in records[0].metadata:
+        log.warning("%d subjects were already in set %s: their #priority is unchanged (update their metadata and "
+                    "link them again, docs/human-machine.md)", n_present, sid)
     log.info(
         "project %s, subject set %s %r: %d subjects, %d already there (%d of them to check for their image), "
         "%d to create",
@@ -575,4 +610,5 @@ __all__ = [
     "link_subjects",
     "link_workflow",
     "upload_subject_set",
+    "with_priority",
 ]

@@ -152,6 +152,7 @@ def test_run_folder_and_a_saved_model_predicts_the_same(toy: dict[str, Path], tm
     runs = runs.loc[table["candidate_id"]]
     assert np.allclose(table["p_cluster"], runs.mean(axis=1), atol=1e-5)
     assert np.allclose(table["p_cluster_std"], runs.std(axis=1, ddof=0), atol=1e-5)
+    assert np.allclose(table[["p_cluster_run0", "p_cluster_run1"]].to_numpy(), runs.to_numpy(), atol=1e-5)
     # the CLI writes it
     csv = tmp_path / "p.csv"
     assert main(["-q", "predict", str(out), str(toy["tensors"]), "--out", str(csv)]) == 0

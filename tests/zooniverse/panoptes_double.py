@@ -5,7 +5,8 @@ same JSON shapes, headers and status codes: session login (CSRF token, cookie), 
 (password, client-credentials and refresh grants), projects, subject sets, subjects (with signed
 upload URLs for the media PUTs), set member subjects, link endpoints, workflows (GET / PUT / POST,
 with the server-side extraction of task text into ``strings``) and data exports (describe /
-generate / download). It keeps everything it was sent (``double.requests``) so that tests can count
+generate / download) and retirement (``POST /workflows/{id}/retired_subjects``, recorded in
+``double.state.retired``). It keeps everything it was sent (``double.requests``) so that tests can count
 subjects, links and media, and it injects faults on demand (`PanoptesDouble.inject`): an error
 status on chosen requests (5xx, 429 with ``Retry-After``), a connection dropped before or after the
 request was processed, a hanging reply, wrong credentials, tokens that expire or are revoked.
@@ -39,6 +40,8 @@ from urllib.parse import parse_qs, urlsplit
 __all__ = ["Fault", "PanoptesDouble", "Recorded", "main"]
 
 API = "/api"
+#: ``SubjectWorkflowStatus.retirement_reasons`` of the Panoptes server.
+RETIREMENT_REASONS = ("classification_count", "flagged", "nothing_here", "consensus", "other", "human")
 
 
 @dataclass
@@ -106,6 +109,7 @@ class _State:
     media_types: dict[str, str] = field(default_factory=dict)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)  # "<slug>/<id>/<type>" -> state
     export_files: dict[str, bytes] = field(default_factory=dict)
+    retired: dict[str, dict[str, str]] = field(default_factory=dict)  # workflow id -> subject id -> reason
     next_id: int = 1000
 
 
@@ -774,6 +778,31 @@ def _make_handler(double: PanoptesDouble) -> type[BaseHTTPRequestHandler]:
                     self._apply_workflow(wf, body)
                     etag = f'"w{wid}v{wf["version"]}"'
                     return 200, {"workflows": [copy.deepcopy(wf)]}, {"ETag": etag}, None, J
+            m = re.fullmatch(r"/workflows/(\d+)/retired_subjects", path)
+            if m and method == "POST":
+                # Workflows::RetireSubjects: subject_id and/or subject_ids (integers), retirement_reason
+                # one of SubjectWorkflowStatus.retirement_reasons ("blank" is rewritten to nothing_here);
+                # the retirement itself runs in a background worker: 204 No Content
+                wid = m.group(1)
+                if wid not in st.workflows:
+                    raise _Error(404, f"Could not find workflow with id='{wid}'")
+                reason = data.get("retirement_reason")
+                if reason == "blank":
+                    reason = "nothing_here"
+                if reason is not None and reason not in RETIREMENT_REASONS:
+                    raise _Error(422, "Retirement reason is not included in the list")
+                raw = list(data.get("subject_ids") or [])
+                if data.get("subject_id") is not None:
+                    raw.append(data["subject_id"])
+                ids: list[str] = []
+                for x in raw:
+                    if isinstance(x, bool) or not str(x).isdigit():
+                        raise _Error(422, f"Subject ids is invalid: {x!r} is not an integer")
+                    ids.append(str(int(x)))
+                done = st.retired.setdefault(wid, {})
+                for sid in ids:
+                    done.setdefault(sid, reason or "other")
+                return 204, None, {}, None, J
             m = re.fullmatch(r"/workflows/(\d+)/links/subject_sets", path)
             if m and method == "POST":
                 wid = m.group(1)

@@ -1,0 +1,113 @@
+"""What Caesar needs to run the retirement rules server-side: machine extracts and rule definitions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._decide import RetireConfig
+
+log = logging.getLogger(__name__)
+
+#: The extractor key under which the scores are imported (``import_caesar_data_extracts``).
+CAESAR_EXTRACTOR_KEY = "hunt_clusters"
+
+
+def _num(v: float) -> float | None:
+    return None if not np.isfinite(v) else float(f"{v:.6g}")
+
+
+def caesar_extracts(decisions: pd.DataFrame, *, extractor_key: str = CAESAR_EXTRACTOR_KEY) -> pd.DataFrame:
+    """The machine-score CSV for ``Workflow.import_caesar_data_extracts`` (panoptes-client >= 1.6).
+
+    One row per subject with a Zooniverse ``subject_id``: ``extractor_key, subject_id, data``,
+    ``data`` a JSON object ``{"p_cnn": ..., "p_cnn_std": ..., "p_posterior": ...,
+    "n_votes": ..., "decision": ...}`` (nulls where unknown). Caesar stores each row as a machine-data extract of the
+    subject; a ``first_extract`` reducer keyed ``extractor_key`` makes its fields lookups for rules
+    (``["lookup", "hunt_clusters.p_posterior", 0]``).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"subject_id": [11, None], "p_cnn": [0.8, 0.1], "p_cnn_std": [0.05, 0.0],
+    ...                   "p_posterior": [0.888889, 0.1], "n_votes": [2, 0],
+    ...                   "decision": ["more-eyes", "more-eyes"]})
+    >>> caesar_extracts(d)["data"].tolist()
+    ['{"p_cnn": 0.8, "p_cnn_std": 0.05, "p_posterior": 0.888889, "n_votes": 2, "decision": "more-eyes"}']
+    """
+    has = decisions["subject_id"].notna()
+    rows = decisions[has]
+    sid = rows["subject_id"].map(lambda s: str(int(s)) if isinstance(s, (int, float, np.integer, np.floating))
+                                 else str(s))
+    data = [
+        json.dumps({"p_cnn": _num(a), "p_cnn_std": _num(b), "p_posterior": _num(c), "n_votes": int(n),
+                    "decision": str(d)})
+        for a, b, c, n, d in zip(rows["p_cnn"].to_numpy(dtype=np.float64),
+                                 rows["p_cnn_std"].to_numpy(dtype=np.float64),
+                                 rows["p_posterior"].to_numpy(dtype=np.float64), rows["n_votes"].to_numpy(),
+                                 rows["decision"])
+    ]
+    return pd.DataFrame({"extractor_key": extractor_key, "subject_id": sid.to_numpy(), "data": data})
+
+
+def caesar_definitions(
+    config: RetireConfig,
+    *,
+    extractor_key: str = CAESAR_EXTRACTOR_KEY,
+    expert_set: str | int | None = None,
+    reason: str = "consensus",
+) -> dict[str, Any]:
+    """The reducers, rules and effects that run `decide`'s rules in Caesar, as panoptes-client calls take them.
+
+    ``reducers`` are ``(reducer_type, key, attributes)`` for ``Workflow.add_caesar_reducer``; each
+    rule has the ``condition_string`` (Caesar's prefix JSON) and ``rule_type`` for
+    ``Workflow.add_caesar_rule``, and its ``effects`` the ``action`` and ``config`` for
+    ``Workflow.add_caesar_rule_effect``. Caesar sees the posterior imported with the extracts
+    (`caesar_extracts`) and counts the classifications itself (a ``count`` reducer; the workflow
+    needs an extractor, e.g. a question extractor, for it to count). The expert rules of `decide`
+    need the CNN and volunteer sides apart, so Caesar moves the subjects whose imported
+    ``decision`` is ``experts`` to ``expert_set``; without ``expert_set`` no expert rule is
+    written.
+
+    Examples
+    --------
+    >>> d = caesar_definitions(RetireConfig())
+    >>> d["rules"][0]["condition_string"]
+    '["and", ["gte", ["lookup", "hunt_clusters.p_posterior", 0], ["const", 0.95]], \
+["gte", ["lookup", "count.classifications", 0], ["const", 3]]]'
+    """
+    key = extractor_key
+    enough = ["gte", ["lookup", "count.classifications", 0], ["const", config.min_votes]]
+    rules: list[dict[str, Any]] = [
+        {"name": "retire-cluster", "rule_type": "subject",
+         "condition_string": json.dumps(["and", ["gte", ["lookup", f"{key}.p_posterior", 0],
+                                                 ["const", config.retire_cluster]], enough]),
+         "effects": [{"action": "retire_subject", "config": {"reason": reason}}]},
+        {"name": "retire-non-cluster", "rule_type": "subject",
+         "condition_string": json.dumps(["and", ["lte", ["lookup", f"{key}.p_posterior", 1],
+                                                 ["const", config.retire_non_cluster]], enough]),
+         "effects": [{"action": "retire_subject", "config": {"reason": reason}}]},
+    ]
+    if expert_set is not None:
+        rules.append({
+            "name": "experts", "rule_type": "subject",
+            "condition_string": json.dumps(["eq", ["lookup", f"{key}.decision", ""], ["const", "experts"]]),
+            "effects": [{"action": "add_subject_to_set", "config": {"subject_set_id": str(expert_set)}}]})
+    return {
+        "about": "Caesar set-up for hunt-clusters retire: see docs/human-machine.md",
+        "thresholds": {"retire_cluster": config.retire_cluster, "retire_non_cluster": config.retire_non_cluster,
+                       "min_votes": config.min_votes, "max_votes": config.max_votes},
+        "extracts_csv": {"extractor_key": key, "columns": ["extractor_key", "subject_id", "data"]},
+        "reducers": [
+            {"reducer_type": "first_extract", "key": key,
+             "attributes": {"filters": {"extractor_keys": [key]}}},
+            {"reducer_type": "count", "key": "count", "attributes": {}},
+        ],
+        "rules": rules,
+    }
+
+
+__all__ = ["CAESAR_EXTRACTOR_KEY", "caesar_definitions", "caesar_extracts"]
