@@ -33,9 +33,9 @@ repeat any of them by hand on your own data, and end with the comparison report:
 
 --size standard (default): the paper's survey (1707 expert / 1600 Zooniverse / 404 overlap /
 85+85 spectroscopic test candidates, 2903 in all); the CNN trained on votes and on expert labels
-(hard target), 3 runs each: enough candidates to learn and a test set of 170. Measured as typed:
-11.5 minutes on the project's shared 2-core machine (load average ~5; simulate 5 min, renders 2.5,
-training 4; docs/cnn.md).
+(hard target), 3 runs each: enough candidates to learn and a test set of 170. Measured as typed
+(wall clock) on the project's 2-core machine: 5.3 minutes at load average ~2 (simulate 2 min,
+renders 0.6, training 2.6), 11.5 minutes with three other jobs on it (docs/cnn.md).
 --size paper: the same survey, 10 runs of every model (votes hard, soft, Dirichlet; experts; the
 truth on equal and on the same candidates), about an hour on 2 cores. --size small: ~290
 candidates, a quick look at every step (9 minutes measured before it trained 35 CNN runs instead of 25); its CNN figures are not meaningful (16
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for everything the demo writes (default ./demo)")
     parser.add_argument("--size", choices=("standard", "small", "paper"), default="standard",
                         help="standard (default: the paper's survey, votes- and expert-trained CNN, 3 runs each; "
-                             "11.5 min measured on 2 shared cores), small (~290 candidates: a quick look, CNN figures not meaningful) "
+                             "5-12 min measured on 2 cores), small (~290 candidates: a quick look, CNN figures not meaningful) "
                              "or paper (the paper's survey, every model, 10 runs)")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the test suite's size
     parser.add_argument("--seed", type=int, default=0, help="random seed of the survey and the volunteers (default 0)")
