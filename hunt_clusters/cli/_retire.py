@@ -14,7 +14,7 @@ HELP = "CNN + volunteers: a posterior per subject, then retire / more eyes (prio
 DESCRIPTION = """\
 Combine the votes so far (aggregate's output) with the CNN's predictions (predict's output): the
 CNN's ensemble mean is each subject's prior, every vote adds the evidence its volunteer's SWAP
-skill gives it (skills learned on aggregate's gold subjects, gold.csv), and a decision follows:
+skill gives it (skills learned on aggregate's expert-classified subjects, folds.csv), and a decision follows:
 
   retire-cluster       posterior >= --retire-cluster      (default 0.95, Space Warps' SWAP)
   retire-non-cluster   posterior <= --retire-non-cluster  (default 1e-7, Space Warps' SWAP)
@@ -44,12 +44,12 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("votes", type=Path, metavar="VOTES",
-                        help="aggregate's output folder (votes.parquet + gold.csv), or a votes .parquet / .csv")
+                        help="aggregate's output folder (votes.parquet + folds.csv), or a votes .parquet / .csv")
     parser.add_argument("--predictions", type=Path, metavar="CSV",
                         help="predict's output (candidate_id, p_cluster, p_cluster_std); default: no CNN prior")
     parser.add_argument("--gold", type=Path, metavar="CSV",
                         help="gold labels for SWAP's skills (candidate_id, expert_class[, role]); "
-                             "default: gold.csv of the VOTES folder")
+                             "default: every expert-classified subject of the VOTES folder's folds.csv")
     parser.add_argument("--ledger", type=Path, metavar="CSV",
                         help="upload_ledger.csv: subject ids of candidates without votes yet (for Caesar)")
     parser.add_argument("--out", "-o", type=Path, required=True, metavar="DIR", help="output folder (created)")

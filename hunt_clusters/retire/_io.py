@@ -28,10 +28,13 @@ class RetireInputs:
 
 
 def read_votes(path: str | Path) -> RetireInputs:
-    """Aggregate's output: a folder (``votes.parquet`` and ``gold.csv``), a ``.parquet`` or a ``.csv`` votes table.
+    """Aggregate's output: a folder (``votes.parquet`` and ``folds.csv``), a ``.parquet`` or a ``.csv`` votes table.
 
-    From a folder the gold subjects are the rows of ``gold.csv`` whose ``role`` is ``gold`` (the
-    ones aggregate gave SWAP; the held-out ones stay unseen, so that they can score the result).
+    From a folder the gold subjects are every expert-classified subject of ``folds.csv`` (aggregate
+    ``--experts`` writes it): a retirement decision scores nothing, so every expert label may teach
+    the volunteers' skills (the replay, which does score, keeps its own held-out subjects). A folder
+    of an aggregate from before cross-fitting holds ``gold.csv`` instead: its rows whose ``role`` is
+    ``gold``.
     """
     p = Path(path)
     gold: pd.Series | None = None
@@ -39,8 +42,10 @@ def read_votes(path: str | Path) -> RetireInputs:
         folder, p = p, p / "votes.parquet"
         if not p.exists():
             raise InputError(f"{folder}: no votes.parquet (give the folder 'hunt-clusters aggregate --out' wrote)")
-        if (folder / "gold.csv").exists():
-            gold = read_gold(folder / "gold.csv")
+        for name in ("folds.csv", "gold.csv"):
+            if (folder / name).exists():
+                gold = read_gold(folder / name)
+                break
     if not p.exists():
         raise InputError(f"{p}: votes table not found")
     try:
@@ -59,7 +64,8 @@ def read_votes(path: str | Path) -> RetireInputs:
 
 
 def read_gold(path: str | Path) -> pd.Series:
-    """``candidate_id -> expert_class`` of the gold rows of aggregate's ``gold.csv`` (every row if no ``role``)."""
+    """``candidate_id -> expert_class`` of a gold table: aggregate's ``folds.csv`` (every row), or the
+    gold rows of an older aggregate's ``gold.csv`` (column ``role``)."""
     p = Path(path)
     try:
         df = pd.read_csv(p, dtype=str, keep_default_na=False)
@@ -67,8 +73,8 @@ def read_gold(path: str | Path) -> pd.Series:
         raise InputError(f"{p}: gold table not found") from None
     missing = [c for c in ("candidate_id", "expert_class") if c not in df.columns]
     if missing:
-        raise InputError(f"{p}: missing column(s) {', '.join(missing)}; aggregate's gold.csv has "
-                         "candidate_id, expert_class, role")
+        raise InputError(f"{p}: missing column(s) {', '.join(missing)}; a gold table has "
+                         "candidate_id, expert_class (and role or fold: aggregate's gold.csv or folds.csv)")
     if "role" in df.columns:
         df = df[df["role"] == "gold"]
     df = df[df["expert_class"].str.strip() != ""]

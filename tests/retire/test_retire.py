@@ -223,3 +223,16 @@ def test_doctests() -> None:
     for mod in (_decide, _caesar, _retire):
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, mod.__name__
+
+
+def test_an_aggregate_folder_gives_its_folds_as_gold(tmp_path: Path) -> None:
+    """aggregate --experts writes folds.csv (cross-fitting), not gold.csv: every row of it is gold here."""
+    from hunt_clusters.retire._io import read_votes
+
+    folder = tmp_path / "agg"
+    folder.mkdir()
+    _votes().to_parquet(folder / "votes.parquet")
+    pd.DataFrame({"candidate_id": ["A", "C"], "expert_class": ["low-z", "hi-z"], "fold": [0, 1]}).to_csv(
+        folder / "folds.csv", index=False)
+    gold = read_votes(folder).gold
+    assert gold is not None and gold.to_dict() == {"A": "low-z", "C": "hi-z"}
