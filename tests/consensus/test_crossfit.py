@@ -68,9 +68,9 @@ def test_gold_does_shape_the_other_folds(votes_truth) -> None:
 @pytest.mark.parametrize("method", ["swap", "dawid-skene"])
 def test_aggregate_label_ignores_own_expert_class(tmp_path: Path, votes_truth, method: str) -> None:
     """The command: flipping one candidate's expert_class in --experts changes none of its labels."""
-    from tests.classifications import handmade_export as hm
+    from hunt_clusters.mock import VolunteerConfig, synthetic_subject_set
+    from hunt_clusters.mock import write_export as mock_write
 
-    mock_write, VolunteerConfig, synthetic_subject_set = hm.mock_writer()
     manifest, catalogue = synthetic_subject_set(60, seed=4)
     mock_write(tmp_path / "mock.csv", manifest, catalogue, config=VolunteerConfig(seed=4, retirement=8),
                workflows_out=tmp_path / "workflows.csv")
