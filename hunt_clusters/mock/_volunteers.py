@@ -368,7 +368,7 @@ def read_subject_set(
             from .._outputs import describe_folder
 
             raise InputError(f"{mpath}: manifest not found (expected a subject set folder of 'hunt-clusters render', "
-                             f"which holds manifest.csv; found {describe_folder(mpath.parent)})")
+                             f"which holds manifest.csv; found {describe_folder(p if p.suffix.lower() != '.csv' else p.parent)})")
         manifest = pd.read_csv(mpath, dtype=str, keep_default_na=False)
     if candidate_column not in manifest.columns:
         raise InputError(

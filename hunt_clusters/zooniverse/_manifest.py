@@ -89,7 +89,7 @@ def read_subject_set(folder: str | Path) -> list[SubjectRecord]:
         from .._outputs import describe_folder
 
         raise InputError(f"{manifest}: manifest not found (expected a subject-set folder of 'hunt-clusters render', "
-                         f"with manifest.csv and the images; found {describe_folder(manifest.parent)})")
+                         f"with manifest.csv and the images; found {describe_folder(path if path.suffix.lower() != '.csv' else path.parent)})")
     with manifest.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         columns = [c for c in (reader.fieldnames or [])]

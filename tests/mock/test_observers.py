@@ -283,3 +283,7 @@ def test_simulate_experts_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["-q", "simulate-experts", str(folder), "--out", str(out), "--lapse", "2"]) == 1
     err = capsys.readouterr().err
     assert "--lapse 2.0" in err and "Traceback" not in err
+    missing = tmp_path / "no_such_set"
+    assert main(["-q", "simulate-experts", str(missing), "--out", str(out)]) == 1
+    err = capsys.readouterr().err  # the folder the user gave is described, not its parent
+    assert f"{missing}: manifest not found" in err and "found nothing (no such folder)" in err
