@@ -91,6 +91,8 @@ LAYOUTS: dict[str, Layout] = {
         signature="config.json", subfolders=(("report", "report"),)),  # where earlier hints put the report
     "report": Layout("report", _REPORT),
     "retire": Layout("retire", ("decisions.csv", "caesar_extracts.csv", "caesar_rules.json", "*.part")),
+    "replay": Layout("replay", ("policies.csv", "curves.csv", "labels.csv", "active_learning.csv", "summary.json",
+                                "predictions.csv", "figures/*.png", "*.part")),
     "demo": Layout("demo", (
         "contact_sheet.jpg", "classifications.csv", "workflows.csv", "*.part", ".*.part"),
         subfolders=(("mock_survey", "simulate"), ("subject_set", "render"), ("expert_set", "render"),
@@ -102,7 +104,7 @@ LAYOUTS: dict[str, Layout] = {
 #: A file that only one command writes, to say what a folder given to another command is.
 _TELLTALES: tuple[tuple[str, str], ...] = (
     ("demo", "mock_survey/candidates.ecsv"), ("train-on-votes", "predictions.csv"), ("report", "report.html"),
-    ("aggregate", "votes.parquet"), ("aggregate", "votes.csv"), ("render", "manifest.csv"),
+    ("replay", "policies.csv"), ("aggregate", "votes.parquet"), ("aggregate", "votes.csv"), ("render", "manifest.csv"),
     ("simulate", "candidates.ecsv"),
 )
 

@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "_train",
     "_predict",
     "_retire",
+    "_replay",
     "_report",
     "_demo",
 )
@@ -45,6 +46,7 @@ pipeline:
     -> train-on-votes  a CNN trained on the volunteers' labels
     -> predict         score new candidates with a trained CNN
     -> retire          CNN + volunteers: retire early, more eyes by priority, to the experts
+    -> replay          what each retirement / active-learning policy would have saved, measured
     -> report          the comparison report
   simulate / simulate-volunteers / demo run all of it on a mock survey with known truth.
 

@@ -13,10 +13,22 @@ from ._decide import (
     read_predictions,
     run_columns,
 )
-from ._replay import POLICY_COLUMNS, POLICY_KINDS, Policy, ReplayResult, crowd_votes, replay
+from ._replay import POLICY_COLUMNS, POLICY_KINDS, Policy, ReplayResult, crowd_votes, equal_accuracy, replay
+from ._active import ACTIVE_COLUMNS, STRATEGIES, ActiveConfig, ActiveResult, active_learning, labels_needed
+from ._survey import REPLAY_FILES, ReplayConfig, policies_for, replay_survey
 from ._io import OUTPUT_FILES, RetireInputs, attach_ledger, read_gold, read_votes, write_outputs
 
 __all__ = [
+    "ACTIVE_COLUMNS",
+    "STRATEGIES",
+    "ActiveConfig",
+    "ActiveResult",
+    "active_learning",
+    "labels_needed",
+    "REPLAY_FILES",
+    "ReplayConfig",
+    "policies_for",
+    "replay_survey",
     "POLICY_COLUMNS",
     "POLICY_KINDS",
     "Policy",
@@ -41,5 +53,6 @@ __all__ = [
     "caesar_extracts",
     "cnn_priority",
     "decide",
+    "equal_accuracy",
     "read_predictions",
 ]
