@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
@@ -13,11 +15,19 @@ from astropy.table import Table
 from hunt_clusters.cli import main
 
 
-def test_demo_runs_the_whole_mission(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "demo"
-    # --rehearse: the upload goes through panoptes-client to the local Panoptes test double
-    assert main(["demo", "--tiny", "--rehearse", "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The tiny demo, run once: its folder and what it printed."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        # --rehearse: the upload goes through panoptes-client to the local Panoptes test double
+        assert main(["demo", "--tiny", "--rehearse", "--out", str(out)]) == 0
+    return out, buf.getvalue()
+
+
+def test_demo_runs_the_whole_mission(tiny_demo: tuple[Path, str]) -> None:
+    out, text = tiny_demo
     for i, step in enumerate(("simulate", "render", "render", "upload", "simulate-volunteers", "aggregate",
                               "train-on-votes", "report"), 1):
         assert f"[{i}/8] $ hunt-clusters {step} " in text
@@ -110,3 +120,44 @@ def test_the_default_demo_trains_on_the_paper_sized_survey(capsys: pytest.Captur
         main(["demo", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--size standard (default)" in text and "11.5 minutes" in text and "not meaningful" in text
+
+
+def test_replay_of_the_demo(tiny_demo: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``hunt-clusters replay`` on a demo folder: every policy, the CNN trained on the expert set
+    outside the subject set, active learning, and the folder rules of every command."""
+    demo, _ = tiny_demo
+    out = tmp_path / "replay"
+    args = ["replay", str(demo), "--out", str(out), "--cnn-runs", "2", "--al-schedule", "20,40", "--al-runs", "2",
+            "--al-epochs", "2", "-q"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    pol = pd.read_csv(out / "policies.csv").set_index("policy")
+    assert list(pol.index) == ["count-20", "swap", "swap-gs", "swap-cnn", "swap-cnn-gs", "cnn-0.9", "cnn-all"]
+    cat = Table.read(demo / "mock_survey" / "candidates.ecsv").to_pandas()
+    n_sub = int(cat["in_zooniverse"].sum())
+    assert pol.loc["count-20", "classifications"] == 20 * n_sub and pol.loc["count-20", "saving"] == 1.0
+    assert (pol["classifications"] <= 20 * n_sub).all() and pol.loc["cnn-all", "classifications"] == 0
+    summary = json.loads((out / "summary.json").read_text())
+    gold_and_scored = summary["n_gold"] + summary["n_scored"]
+    assert summary["mode"] == "mock" and gold_and_scored == n_sub and summary["n_subjects"] == n_sub
+    # the CNN never saw a subject-set candidate's label: trained on the expert set's candidates outside it
+    outside = int((cat["in_expert"] & ~cat["in_zooniverse"]).sum())
+    assert summary["cnn"]["trained_here"] and summary["cnn"]["n_train"] == outside
+    labels = pd.read_csv(out / "labels.csv", dtype={"candidate_id": str})
+    assert set(labels["policy"]) == set(pol.index)
+    assert labels.groupby("policy").size().eq(n_sub).all()
+    machine = labels[(labels["policy"] == "cnn-all")]
+    assert (machine["n_votes"] == 0).all() and machine["image"].map(lambda p: Path(p).is_file()).all()
+    al = pd.read_csv(out / "active_learning.csv")
+    assert al["n_labelled"].tolist() == [20, 40, n_sub] * 2 and (al["n_test"] == outside).all()
+    # a re-run into the same folder, with the CNN's predictions given, is fine (and gives the same policies)
+    given = tmp_path / "given.csv"
+    given.write_bytes((out / "predictions.csv").read_bytes())
+    assert main([*args, "--no-active-learning", "--predictions", str(given)]) == 0
+    again = pd.read_csv(out / "policies.csv").set_index("policy")
+    pd.testing.assert_frame_equal(again, pol, check_exact=False, rtol=1e-5)
+    assert not (out / "active_learning.csv").exists()   # the first run's curves are not left as this run's
+    # a folder holding a file of someone else's is refused before any work
+    (out / "notes.txt").write_text("mine")
+    assert main([*args, "--no-active-learning"]) == 1
+    assert "notes.txt" in capsys.readouterr().err

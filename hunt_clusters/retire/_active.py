@@ -50,6 +50,11 @@ class ActiveConfig:
     epochs, patience : int
         Epoch cap and early-stopping patience of each fit (default 20 and 4: fewer than
         ``train-on-votes``' 40 and 6, so that a replay of 2 x 5 rounds fits a 2-core machine).
+        A small round gets a higher cap, enough for ``min_steps`` batches: 100 candidates are 3
+        batches an epoch, and 20 epochs of them left the first replays' networks answering one
+        class for everything.
+    min_steps : int
+        Gradient steps (batches of 32) the epoch cap allows at least (default 300).
     input_size : int
         Side in pixels the tensors are averaged down to (default 32, train-on-votes' default).
     tolerance : float
@@ -67,6 +72,7 @@ class ActiveConfig:
     runs: int = 3
     epochs: int = 20
     patience: int = 4
+    min_steps: int = 300
     input_size: int = 32
     tolerance: float = 0.01
     votes_per_label: int = 20
@@ -190,7 +196,9 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
         if key is not None and key in shared:
             res = shared[key]
         else:
-            models = train_ensemble(px[labelled], pc[labelled], runs=config.runs, epochs=config.epochs,
+            n_fit = int(round(len(labelled) * 0.85))                  # the validation split is 15 %
+            epochs = max(config.epochs, -(-config.min_steps * 32 // max(n_fit, 1)))
+            models = train_ensemble(px[labelled], pc[labelled], runs=config.runs, epochs=epochs,
                                     patience=config.patience, seed=config.seed, input_size=config.input_size,
                                     progress=progress, desc=f"{strategy} round {r + 1}/{len(sizes)}")
             p_test = ensemble_p_cluster(models, tx, fwd)
@@ -235,8 +243,9 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
         "pool": n_pool, "n_test": int(len(tc)), "schedule": sizes, "runs_per_round": config.runs,
         "final_accuracy": final, "tolerance": config.tolerance, "target_accuracy": target,
         "labels_needed": needed, "saving_fraction": (1 - b / r_) if b is not None and r_ else None,
-        "retrained_per_round": (f"{config.runs} networks ({config.input_size} px, at most {config.epochs} epochs, "
-                                f"patience {config.patience}) from scratch on the candidates labelled so far"),
+        "retrained_per_round": (f"{config.runs} networks ({config.input_size} px, at most {config.epochs} epochs or "
+                                f"{config.min_steps} batches, early stopping with patience {config.patience}) "
+                                "trained from scratch on the candidates labelled so far"),
     }
     return ActiveResult(curves, summary)
 

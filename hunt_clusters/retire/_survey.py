@@ -299,11 +299,17 @@ def replay_survey(
     labels["scored"] = is_scored
     labels["image"] = labels["candidate_id"].map(images).fillna("")
     labels.to_csv(out / "labels.csv", index=False, float_format="%.6g")
-    if preds is not None and cnn_info.get("trained_here"):
-        preds.to_csv(out / "predictions.csv", index=False, float_format="%.6g")
+    if preds is not None:   # the predictions the CNN policies used: trained here, or a copy of those given
+        target = out / "predictions.csv"
+        if not (predictions is not None and target.exists() and target.samefile(predictions)):
+            preds.to_csv(target, index=False, float_format="%.6g")
     if al_curves is not None:
         al_curves.to_csv(out / "active_learning.csv", index=False, float_format="%.6g",
                          columns=list(ACTIVE_COLUMNS))
+    else:  # an earlier run's curves would be read as this run's
+        (out / "active_learning.csv").unlink(missing_ok=True)
+    if preds is None:
+        (out / "predictions.csv").unlink(missing_ok=True)
     seconds["total"] = round(time.perf_counter() - t_start, 2)
     summary: dict[str, Any] = {
         "mode": mode, "baseline": baseline,
