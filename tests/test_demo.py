@@ -161,3 +161,27 @@ def test_replay_of_the_demo(tiny_demo: tuple[Path, str], tmp_path: Path, capsys:
     (out / "notes.txt").write_text("mine")
     assert main([*args, "--no-active-learning"]) == 1
     assert "notes.txt" in capsys.readouterr().err
+
+
+def test_replay_of_recorded_votes_keeps_the_plain_consensus(tiny_demo: tuple[Path, str], tmp_path: Path) -> None:
+    """A real survey's replay (--votes: the export as aggregate read it, in time order, scored against
+    the experts): its count policy, given every recorded vote, is aggregate's majority consensus exactly."""
+    demo, _ = tiny_demo
+    votes = pd.read_parquet(demo / "aggregate" / "votes.parquet")
+    most = int(votes.groupby("subject_id").size().max())
+    out = tmp_path / "replay"
+    assert main(["replay", str(demo / "subject_set"), "--votes", str(demo / "aggregate"), "--count", str(most),
+                 "--no-active-learning", "--out", str(out), "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mode"] == "export" and summary["cnn"] is None      # no expert set, no predictions: no CNN policy
+    labels = pd.read_csv(out / "labels.csv", dtype={"candidate_id": str})
+    count = labels[labels["policy"] == f"count-{most}"].set_index("candidate_id").sort_index()
+    plain = pd.read_csv(demo / "aggregate" / "labels.csv", dtype={"candidate_id": str})
+    plain = plain[plain["method"] == "majority"].set_index("candidate_id").sort_index()
+    assert count.index.tolist() == plain.index.tolist()
+    assert count["label"].tolist() == plain["label"].tolist()
+    assert count["n_votes"].tolist() == plain["n_votes"].tolist()
+    # scored against the experts, on the expert-classified subjects that are not SWAP's gold
+    folds = pd.read_csv(demo / "aggregate" / "folds.csv", dtype={"candidate_id": str})
+    assert summary["n_gold"] + summary["n_scored"] == len(folds)
+    assert labels.loc[labels["scored"], "candidate_id"].isin(folds["candidate_id"]).all()
