@@ -1,81 +1,105 @@
-"""Replay retirement policies on a rendered mock subject set with its crowd (issue 20, a start).
+"""Replay every policy on several mock surveys, as typed, and tabulate across seeds (issue 20's goals).
 
-Draws ``--count`` votes of every subject from the mock `VolunteerCrowd` (in rounds), then replays
-Panoptes' count retirement (plain consensus), SWAP alone (skills from gold subjects: half of the
-expert-classified subjects of the set, as ``aggregate --gold-fraction 0.5``) and, with
-``--predictions``, SWAP with the CNN prior; scores the final labels against the truth on the
-subjects that are not gold. No CNN is trained here.
+Each survey is a (subject set, catalogue, expert set) of one seed; ``hunt-clusters replay`` runs on
+each as a user types it (a subprocess: start-up included, wall time measured), then the replay
+folders are read back and summarised:
 
-    python benchmarks/bench_replay.py --subject-set S7/subject_set --catalogue S7/survey/candidates.ecsv \
-        --experts experts.csv --seed 8 --out replay_s7/
+- per policy: classifications, saving, accuracy / completeness / purity and their change against the
+  count baseline, at the policy's own stopping point; mean and spread over the seeds;
+- the saving at equal accuracy (the first point of a policy's curve at the baseline's final
+  accuracy), with the completeness change there;
+- active learning: labels BALD and random selection needed to come within the tolerance of training
+  on every candidate, and the saving;
+- the wall time of each replay.
 
-``--subject-set`` is a rendered set (``manifest.csv``, ``tensors.npz``; the cues cached in
-``cues.parquet`` by simulate-volunteers are read back, or measured and cached).
+    python benchmarks/bench_replay.py --survey 7:p7_zoo:p7_candidates.ecsv:p7_exp:8 \\
+        --survey 8:p8_zoo:p8_candidates.ecsv:p8_exp:9 --out bench_replay/
+
+``--survey SEED:SUBJECT_SET:CATALOGUE:EXPERT_SET:CROWD_SEED``; ``--reuse`` reads replay folders
+already in ``--out`` instead of running them again; extra replay options follow ``--``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hunt_clusters.mock import VolunteerConfig, VolunteerCrowd
-from hunt_clusters.retire import Policy, RetireConfig, crowd_votes, read_predictions, replay
+
+def run_one(spec: str, out: Path, extra: list[str], reuse: bool) -> tuple[str, Path, float | None]:
+    seed, subject_set, catalogue, expert_set, crowd_seed = spec.split(":")
+    folder = out / f"seed{seed}"
+    if reuse and (folder / "summary.json").exists():
+        return seed, folder, None
+    cmd = ["hunt-clusters", "replay", subject_set, "--catalogue", catalogue, "--expert-set", expert_set,
+           "--crowd-seed", crowd_seed, "--seed", seed, "--out", str(folder), *extra]
+    print("$", " ".join(cmd), flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=(out / f"seed{seed}.log").open("w"), stderr=subprocess.STDOUT)
+    return seed, folder, time.perf_counter() - t0
+
+
+def summarise(runs: list[tuple[str, Path, float | None]]) -> dict[str, object]:
+    rows, eq_rows, al_rows = [], [], []
+    for seed, folder, wall in runs:
+        s = json.loads((folder / "summary.json").read_text())
+        pol = pd.read_csv(folder / "policies.csv")
+        base = pol.set_index("policy").loc[s["baseline"]]
+        for _, r in pol.iterrows():
+            rows.append({"seed": seed, "policy": r["policy"], "classifications": r["classifications"],
+                         "saving": r["saving"], "accuracy": r["accuracy"],
+                         "d_accuracy_pts": 100 * (r["accuracy"] - base["accuracy"]),
+                         "d_completeness_pts": 100 * (r["completeness"] - base["completeness"]),
+                         "purity": r["purity"], "to_experts": r["to_experts"]})
+        for name, e in s["equal_accuracy"].items():
+            eq_rows.append({"seed": seed, "policy": name, "classifications": e["classifications"],
+                            "saving": e["saving"],
+                            "d_completeness_pts": None if e.get("completeness_change") is None
+                            else 100 * e["completeness_change"]})
+        al = s.get("active_learning")
+        if al:
+            al_rows.append({"seed": seed, "final_accuracy": al["final_accuracy"],
+                            "bald": al["labels_needed"].get("bald"), "random": al["labels_needed"].get("random"),
+                            "saving_fraction": al["saving_fraction"], "wall_s": wall,
+                            "seconds": s["seconds"]})
+        else:
+            al_rows.append({"seed": seed, "wall_s": wall, "seconds": s["seconds"]})
+    per = pd.DataFrame(rows)
+    agg = per.groupby("policy", sort=False).agg(["mean", "std"]).drop(columns=["seed"], errors="ignore")
+    return {"per_seed": per, "mean_std": agg, "equal_accuracy": pd.DataFrame(eq_rows), "active": al_rows}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--subject-set", type=Path, required=True)
-    ap.add_argument("--catalogue", type=Path, required=True, help="candidates.ecsv with true_class")
-    ap.add_argument("--experts", type=Path, required=True, help="candidate_id, expert_class (simulate-experts)")
-    ap.add_argument("--predictions", type=Path, help="predict's output for the SWAP + CNN policy")
-    ap.add_argument("--seed", type=int, default=8, help="crowd seed (simulate-volunteers --seed)")
-    ap.add_argument("--count", type=int, default=20, help="workflow retirement count (20)")
-    ap.add_argument("--gold-fraction", type=float, default=0.5)
+    ap.add_argument("--survey", action="append", required=True,
+                    metavar="SEED:SUBJECT_SET:CATALOGUE:EXPERT_SET:CROWD_SEED")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--reuse", action="store_true", help="read replay folders already in --out")
+    ap.add_argument("extra", nargs=argparse.REMAINDER, help="-- then options for hunt-clusters replay")
     args = ap.parse_args()
-
-    from astropy.table import Table
-
-    t0 = time.perf_counter()
-    crowd = VolunteerCrowd(args.subject_set, VolunteerConfig(seed=args.seed))
-    votes = crowd_votes(crowd, args.count, np.random.default_rng(args.seed))
-    t_votes = time.perf_counter() - t0
-
-    cat = Table.read(args.catalogue).to_pandas()
-    cat["candidate_id"] = cat["candidate_id"].astype(str)
-    truth = cat.set_index("candidate_id")["true_class"].astype(str)
-    experts = pd.read_csv(args.experts, dtype=str).set_index("candidate_id")["expert_class"]
-    pool = experts[experts.index.isin(set(crowd.candidate_ids))].sort_index()
-    rng = np.random.default_rng(args.seed)
-    chosen = np.sort(rng.choice(len(pool), size=int(round(args.gold_fraction * len(pool))), replace=False))
-    gold = pool.iloc[chosen]
-    scored = truth[truth.index.isin(set(crowd.candidate_ids)) & ~truth.index.isin(gold.index)]
-
-    policies = [Policy(f"count-{args.count}", "count", args.count),
-                Policy("swap", "swap", args.count, RetireConfig()),
-                Policy("swap-gs", "swap", args.count, RetireConfig(retire_cluster=0.9, retire_non_cluster=0.1))]
-    predictions = None
-    if args.predictions is not None:
-        predictions = read_predictions(args.predictions)
-        policies += [Policy("swap-cnn", "swap-cnn", args.count, RetireConfig()),
-                     Policy("swap-cnn-gs", "swap-cnn", args.count,
-                            RetireConfig(retire_cluster=0.9, retire_non_cluster=0.1))]
-    t1 = time.perf_counter()
-    res = replay(votes, scored, policies, predictions=predictions, gold=gold)
-    t_replay = time.perf_counter() - t1
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
     args.out.mkdir(parents=True, exist_ok=True)
-    res.policies.to_csv(args.out / "policies.csv", index=False, float_format="%.4f")
-    res.curves.to_csv(args.out / "curves.csv", index=False, float_format="%.4f")
-    summary = {"subjects": len(crowd.subject_ids), "gold": len(gold), "scored": len(scored),
-               "votes_drawn": len(votes), "seconds_votes": round(t_votes, 2), "seconds_replay": round(t_replay, 2)}
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary))
-    print(res.policies.to_string(index=False))
+    runs = [run_one(spec, args.out, extra, args.reuse) for spec in args.survey]
+    res = summarise(runs)
+    pd.set_option("display.width", 200)
+    print(res["per_seed"].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(res["mean_std"].to_string(float_format=lambda x: f"{x:.3f}"))
+    print(res["equal_accuracy"].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    for a in res["active"]:
+        print(json.dumps(a))
+    res["per_seed"].to_csv(args.out / "per_seed.csv", index=False)
+    res["equal_accuracy"].to_csv(args.out / "equal_accuracy.csv", index=False)
+    (args.out / "active.json").write_text(json.dumps(res["active"], indent=2, default=float) + "\n")
+    if any(w is not None for _, _, w in runs):
+        walls = [w for _, _, w in runs if w is not None]
+        print(f"wall time per replay as typed: {np.mean(walls):.0f} s (min {min(walls):.0f}, max {max(walls):.0f})",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ STRATEGIES: tuple[str, ...] = ("bald", "random")
 
 #: Columns of ``active_learning.csv``.
 ACTIVE_COLUMNS: tuple[str, ...] = ("strategy", "round", "n_labelled", "classifications", "accuracy", "accuracy_lo",
-                                   "accuracy_hi", "n_test", "seconds")
+                                   "accuracy_hi", "roc_auc", "n_test", "seconds")
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,13 @@ def ensemble_p_cluster(models: list[Any], x: np.ndarray, forward: Any = None) ->
     return np.stack([predict_proba(m, x, "hard", forward=fwd)[:, 0] for m in models], axis=1)
 
 
+def _auc(truth: np.ndarray, score: np.ndarray) -> float | None:
+    """ROC AUC (threshold-free; None with one class), beside the accuracy at 0.5."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(truth, score)) if 0 < truth.sum() < len(truth) else None
+
+
 def labels_needed(curves: pd.DataFrame, target: float, tolerance: float) -> dict[str, int | None]:
     """Per strategy, the labelled candidates of the first round at least ``target - tolerance`` accurate.
 
@@ -204,17 +211,18 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
             p_test = ensemble_p_cluster(models, tx, fwd)
             rest = np.setdiff1d(np.arange(n_pool), labelled)
             p_rest = ensemble_p_cluster(models, px[rest], fwd) if len(rest) else np.zeros((0, config.runs))
-            correct = (p_test > 0.5) == tc[:, None]            # (n_test, runs)
-            ens_correct = (p_test.mean(axis=1) > 0.5) == tc
+            correct = (p_test >= 0.5) == tc[:, None]            # (n_test, runs)
+            ens_correct = (p_test.mean(axis=1) >= 0.5) == tc
             lo, hi = accuracy_interval(ens_correct, seed=config.seed)
             res = {"accuracy": float(ens_correct.mean()), "accuracy_lo": lo, "accuracy_hi": hi,
+                   "roc_auc": _auc(tc, p_test.mean(axis=1)),
                    "run_accuracy": correct.mean(axis=0).tolist(), "rest": rest, "p_rest": p_rest}
             if key is not None:
                 shared[key] = res
         row = {"strategy": strategy, "round": r + 1, "n_labelled": int(len(labelled)),
                "classifications": int(len(labelled)) * config.votes_per_label,
                "accuracy": res["accuracy"], "accuracy_lo": res["accuracy_lo"], "accuracy_hi": res["accuracy_hi"],
-               "n_test": int(len(tc)), "seconds": round(time.perf_counter() - t0, 2)}
+               "roc_auc": res["roc_auc"], "n_test": int(len(tc)), "seconds": round(time.perf_counter() - t0, 2)}
         rows.append(row)
         log.debug("active learning %s round %d: %d labelled, test accuracy %.3f", strategy, r + 1, len(labelled),
                  res["accuracy"])
