@@ -523,7 +523,7 @@ def _anchors_table(rows: list[dict[str, Any]], base: dict[str, Any], al: dict[st
             f"{_pct(base['accuracy'])}"]
     tab = pd.DataFrame([{**a, "this replay": o} for a, o in zip(ANCHORS, ours)])
     return ("<h3>Against the anchors</h3><p class=\"small\">Published figures of projects that combine volunteers and "
-            "machines (fixed text), beside this replay's.</p>" + table(tab))
+            "machines (fixed text), beside this replay's.</p>" + table(tab, text_columns=True))
 
 
 def human_machine(rf: ReplayFolder, save: Callable[[str, Any], bytes]) -> tuple[str, dict[str, Any]]:
