@@ -317,7 +317,8 @@ def _retirement_verdict(rows: list[dict[str, Any]], base: dict[str, Any]) -> tup
         return (f"The replay ran only the baseline <code>{esc(base['policy'])}</code>: nothing to compare; "
                 f"{goal} is not measured.", data)
     if reached:
-        best = max(reached, key=lambda r: (r["equal_accuracy_saving"], r["completeness_change_points"] or -1e9))
+        best = max(reached, key=lambda r: (r["equal_accuracy_saving"], -1e9 if r["completeness_change_points"] is None
+                                           else r["completeness_change_points"]))
         data["best"] = best["policy"]
         text = (f"<b>Best retirement policy: <code>{esc(best['policy'])}</code> reaches the count baseline's accuracy "
                 f"({_pct(base['accuracy'])}, <code>{esc(base['policy'])}</code>) after "
@@ -368,16 +369,17 @@ def _al_verdict(al: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
                 f"{goal} is not measured.", {"measured": False, "met": None})
     need = al["labels_needed"]
     bald, rnd, frac = need.get("bald"), need.get("random"), al["saving_fraction"]
-    target = _pct(al["target_accuracy"])
     met = frac is not None and frac >= GOAL_AL_FRACTION - 1e-9
     data = {"measured": True, "met": met, "goal_fraction": GOAL_AL_FRACTION, "saving_fraction": frac}
-    reach = (f"BALD-chosen labels reach the CNN's target test accuracy ({target}) with "
-             f"{_count(bald) if bald is not None else 'not reached'}"
-             f"{' labelled candidates' if bald is not None else ''}, random choice with "
-             f"{_count(rnd) if rnd is not None else 'not reached'}{' labelled candidates' if rnd is not None else ''}")
+
+    def reaches(who: str, n: int | None) -> str:
+        return f"{who} reach it with {_count(n)} labelled candidates" if n is not None else f"{who} do not reach it"
+
+    reach = (f"the CNN's target test accuracy is {_pct(al['target_accuracy'])}; "
+             f"{reaches('BALD-chosen labels', bald)}, {reaches('randomly chosen labels', rnd)}")
     if frac is None:
-        return f"<b>Active learning: {reach}; no saving can be stated.</b> {goal.capitalize()} is not met.", data
-    return (f"<b>Active learning: {reach}: {100 * frac:.0f} % fewer labels.</b> "
+        return f"<b>Active learning: {reach}; no saving can be stated.</b> <b>Not met:</b> {goal}.", data
+    return (f"<b>Active learning: {reach}: {100 * frac:.0f} % fewer labels with BALD.</b> "
             + (f"That meets {goal}." if met else f"<b>Not met:</b> {goal}."), data)
 
 
@@ -471,7 +473,7 @@ def _wrong_part(rf: ReplayFolder) -> tuple[str, dict[str, Any]]:
         return head + note(f"<b>Wrong retirements</b>: not shown: labels.csv has no rows of the machine policy "
                            f"<code>{esc(machine)}</code>"), {"available": False, "machine_policy": machine}
     retired = mine[mine["scored"].map(lambda v: v is True) & mine["decision"].astype(str).str.startswith("retire")]
-    wrong = retired[retired["cluster"] != retired["truth"]]
+    wrong = retired[retired["truth"].notna() & (retired["cluster"] != retired["truth"])]
     wrong = wrong.assign(_n=wrong["n_votes"].fillna(np.inf)).sort_values(["_n", "candidate_id"], kind="stable")
     cards, shown, skipped = [], [], []
     for _, r in wrong.iterrows():
@@ -482,7 +484,7 @@ def _wrong_part(rf: ReplayFolder) -> tuple[str, dict[str, Any]]:
             skipped.append(str(r["candidate_id"]))
             continue
         lines = [str(r["candidate_id"]), f"truth: {'cluster' if r['truth'] else 'non-cluster'}",
-                 f"label: {r['label']}", f"n_votes: {_count(r['n_votes'])}",
+                 f"label: {'–' if pd.isna(r['label']) else r['label']}", f"n_votes: {_count(r['n_votes'])}",
                  f"p_cnn: {fmt(_num(r['p_cnn']), digits=2)}"]
         cards.append(thumb_card(png, why, lines))
         shown.append(str(r["candidate_id"]))

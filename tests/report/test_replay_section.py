@@ -60,8 +60,9 @@ def test_verdict_states_the_saving_from_the_numbers(report: tuple[Path, str, dic
             "volunteer classifications: 4.0x fewer than the baseline's 200; its final cluster completeness is 5.0 "
             "points lower than the baseline's.") in verdict
     assert "Not met: the goal of at least 8x" in verdict and "4.0x is under 8x; completeness falls by 5.0 points" in verdict
-    assert ("BALD-chosen labels reach the CNN's target test accuracy (80.0%) with 30 labelled candidates, random choice "
-            "with 50 labelled candidates: 40 % fewer labels. That meets the goal of at least 40 %") in verdict
+    assert ("Active learning: the CNN's target test accuracy is 80.0%; BALD-chosen labels reach it with 30 labelled "
+            "candidates, randomly chosen labels reach it with 50 labelled candidates: 40 % fewer labels with BALD. "
+            "That meets the goal of at least 40 % fewer labels") in verdict
 
 
 def test_policies_table_savings_and_changes_in_points(report: tuple[Path, str, dict[str, Any]]) -> None:
@@ -232,3 +233,15 @@ def test_summary_without_baseline_or_its_row(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=re.escape(f"{d / 'policies.csv'}: no row of the baseline policy 'count-15' "
                                                    "(summary.json 'baseline'); policies: count-20, swap, swap-cnn-gs")):
         read_replay_folder(d)
+
+
+def test_active_learning_random_never_reaching_the_target(tmp_path: Path) -> None:
+    d = make_replay_folder(tmp_path)
+    s = json.loads(json.dumps(SUMMARY))
+    s["active_learning"].update(labels_needed={"bald": 30, "random": None}, saving_fraction=None)
+    (d / "summary.json").write_text(json.dumps(s))
+    html, data = _section(d)
+    assert ("BALD-chosen labels reach it with 30 labelled candidates, randomly chosen labels do not reach it; no "
+            "saving can be stated. Not met: the goal of at least 40 %") in _text(html)
+    assert data["active_learning"]["goal"]["met"] is False
+    assert "<td>not reached</td>" in html.split("labels to reach the target")[1]
