@@ -479,10 +479,11 @@ def _wrong_part(rf: ReplayFolder) -> tuple[str, dict[str, Any]]:
     for _, r in wrong.iterrows():
         if len(shown) == N_WRONG:
             break
-        png, why = thumbnail(_image_path(rf, r["image"]))
-        if png is None:
+        img = _image_path(rf, r["image"])
+        if img is None or not img.is_file():  # skipped and counted; an unreadable file shows as a box saying so
             skipped.append(str(r["candidate_id"]))
             continue
+        png, why = thumbnail(img)
         lines = [str(r["candidate_id"]), f"truth: {'cluster' if r['truth'] else 'non-cluster'}",
                  f"label: {'–' if pd.isna(r['label']) else r['label']}", f"n_votes: {_count(r['n_votes'])}",
                  f"p_cnn: {fmt(_num(r['p_cnn']), digits=2)}"]

@@ -245,3 +245,12 @@ def test_active_learning_random_never_reaching_the_target(tmp_path: Path) -> Non
             "saving can be stated. Not met: the goal of at least 40 %") in _text(html)
     assert data["active_learning"]["goal"]["met"] is False
     assert "<td>not reached</td>" in html.split("labels to reach the target")[1]
+
+
+def test_unreadable_picture_is_a_box_not_a_skip(tmp_path: Path) -> None:
+    d = make_replay_folder(tmp_path)
+    (d / "pics" / "c02.jpg").write_bytes(b"not a jpeg")
+    html, data = _section(d)
+    part = html.split("<h3>Retired wrongly by the machine</h3>")[1]
+    assert data["wrong_retirements"]["shown"] == ["C02", "C01"] and data["wrong_retirements"]["skipped"] == ["C07"]
+    assert '<div class="missing">unreadable image (UnidentifiedImageError)</div><div>C02<br>' in part
