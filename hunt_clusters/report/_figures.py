@@ -196,5 +196,54 @@ def selection_figure(curves: Mapping[str, Mapping[str, Sequence[Mapping[str, Any
     return fig
 
 
-__all__ = ["COLOURS", "agreement_by_votes", "confusion_matrices", "histograms", "new_figure", "reliability_figure",
-           "roc_figure", "save_png", "selection_figure", "training_curves"]
+def replay_curves(series: Mapping[str, np.ndarray], baseline_accuracy: float | None, baseline: str) -> Figure:
+    """Accuracy against volunteer classifications, one line per policy (``{policy: [[classifications,
+    accuracy], ...]}``), the baseline's final accuracy dashed; log x (a saving is a ratio), legend right."""
+    fig = new_figure(8.6, 4.0)
+    ax = fig.subplots()
+    for (name, xy), colour in zip(series.items(), COLOURS * (1 + len(series) // len(COLOURS))):
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        ok = xy[:, 0] > 0
+        ax.plot(xy[ok, 0], xy[ok, 1], color=colour, lw=2 if name == baseline else 1.6,
+                marker="o" if ok.sum() < 25 else None, ms=3, label=name)
+    if baseline_accuracy is not None:
+        ax.axhline(baseline_accuracy, color="black", ls="--", lw=1,
+                   label=f"{baseline} final accuracy ({100 * baseline_accuracy:.1f}%)")
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # 20, 50, 100 (not 2 x 10^1)
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_xlabel("volunteer classifications spent (log scale)")
+    ax.set_ylabel("accuracy (cluster / non-cluster)")
+    ax.grid(True, which="both", alpha=0.25)
+    if series or baseline_accuracy is not None:
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=8, frameon=False)
+    return fig
+
+
+def active_learning_figure(series: Mapping[str, np.ndarray], target: float | None) -> Figure:
+    """Test accuracy against labelled candidates per strategy (``{strategy: [[n_labelled, accuracy, lo,
+    hi], ...]}``) with the 95 % interval as a band, and the target accuracy as a horizontal line."""
+    fig = new_figure(8.6, 3.8)
+    ax = fig.subplots()
+    fixed = {"bald": COLOURS[0], "random": COLOURS[1]}
+    spare = iter(COLOURS[2:] * (1 + len(series)))
+    for name, v in series.items():
+        v = np.asarray(v, dtype=float).reshape(-1, 4)
+        colour = fixed.get(name) or next(spare)
+        ax.fill_between(v[:, 0], v[:, 2], v[:, 3], color=colour, alpha=0.2, lw=0)
+        ax.plot(v[:, 0], v[:, 1], color=colour, marker="o", ms=3, lw=1.8, label=f"{name} (95 % band)")
+    if target is not None:
+        ax.axhline(target, color="black", ls=":", lw=1.2, label=f"target accuracy ({100 * target:.1f}%)")
+    ax.set_xlabel("labelled candidates the CNN was trained on")
+    ax.set_ylabel("CNN test accuracy")
+    ax.grid(True, alpha=0.25)
+    if series or target is not None:
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=8, frameon=False)
+    return fig
+
+
+__all__ = ["COLOURS", "active_learning_figure", "agreement_by_votes", "confusion_matrices", "histograms", "new_figure",
+           "reliability_figure", "replay_curves", "roc_figure", "save_png", "selection_figure", "training_curves"]

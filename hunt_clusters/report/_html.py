@@ -22,6 +22,7 @@ table.tbl { border-collapse: collapse; margin: 10px 0 16px; font-size: 14px; }
 table.tbl th, table.tbl td { border: 1px solid #d0d7de; padding: 4px 9px; text-align: right; }
 table.tbl th { background: #f6f8fa; }
 table.tbl td:first-child, table.tbl th:first-child { text-align: left; }
+table.text th, table.text td { text-align: left; }
 tr.reference td { font-style: italic; background: #fff8e1; }
 tr.baseline td { background: #f3f8ff; }
 figure { margin: 12px 0 20px; } figure img { max-width: 100%; border: 1px solid #eaeef2; }
@@ -74,9 +75,10 @@ def figure(png: bytes, caption: str, alt: str) -> str:
     return f'<figure><img src="{data_uri(png)}" alt="{esc(alt)}"><figcaption>{caption}</figcaption></figure>'
 
 
-def table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None) -> str:
-    """A pandas table as HTML (escaped, no index); ``row_classes`` set a CSS class per row."""
-    text = df.to_html(index=False, escape=True, classes="tbl", border=0, na_rep="–")
+def table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, text_columns: bool = False) -> str:
+    """A pandas table as HTML (escaped, no index); ``row_classes`` set a CSS class per row;
+    ``text_columns`` aligns every column left (a table of sentences rather than numbers)."""
+    text = df.to_html(index=False, escape=True, classes="tbl text" if text_columns else "tbl", border=0, na_rep="–")
     if row_classes:
         head, sep, body = text.partition("<tbody>")
         pieces = body.split("<tr>")

@@ -61,10 +61,11 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, required: tuple[str, ...], text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV file with ``required`` columns; ids, class names and the ``text`` columns read as text."""
     try:
         head = pd.read_csv(path, nrows=0)
-        dtype = {c: str for c in head.columns if c in _TEXT_COLUMNS}
+        dtype = {c: str for c in head.columns if c in _TEXT_COLUMNS or c in text}
         df = pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path}: cannot read as CSV ({exc})") from None

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import shlex
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 from .. import CLASSES, CLUSTER_CLASSES, __version__
 from .._errors import InputError
 from . import _figures as F
+from ._human_machine import human_machine, read_replay_folder
 from ._html import esc, figure, fmt, fmt_pm, note, page, table, thumb_card, thumbnail
 from ._inputs import RunFolder, read_run_folder
 from ._metrics import (
@@ -815,7 +817,8 @@ def _what_was_run(run: RunFolder) -> tuple[str, dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ main
 
 
-def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = False) -> Path:
+def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = False,
+                 replay: str | Path | None = None) -> Path:
     """Write the comparison report of a ``train-on-votes`` run folder.
 
     Reads the run folder (``docs/formats.md``, "Training run folder") and writes, in ``out_dir``:
@@ -833,6 +836,11 @@ def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = F
         The report folder (created; files in it are overwritten).
     progress : bool
         Log each section as it is written.
+    replay : str or pathlib.Path, optional
+        A ``hunt-clusters replay`` folder: adds the section "Human + machine" (retirement policies,
+        their saving at equal accuracy, active learning, the subjects the machine retired wrongly,
+        the published anchors) and its numbers under ``metrics.json["human_machine"]``. Without it
+        the report has no such section.
 
     Returns
     -------
@@ -842,7 +850,8 @@ def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = F
     Raises
     ------
     InputError
-        ``run_dir`` is not a run folder, or one of its files cannot be read.
+        ``run_dir`` is not a run folder, ``replay`` is not a replay folder, or one of their files
+        cannot be read or lacks a column.
 
     Examples
     --------
@@ -851,6 +860,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = F
     PosixPath('report/report.html')
     """
     run = read_run_folder(run_dir)
+    rf = read_replay_folder(replay) if replay is not None else None  # both read before anything is written
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
@@ -864,6 +874,8 @@ def write_report(run_dir: str | Path, out_dir: str | Path, *, progress: bool = F
         ("cnn", "cnn", "The CNN", lambda: _cnn(run, w)),
         ("selection", "selection_function", "The selection function: completeness and purity",
          lambda: _selection(run, w)),
+        *([("human-machine", "human_machine", "Human + machine", partial(human_machine, rf, w.save))]
+          if rf is not None else []),
         ("run", "run", "What was run", lambda: _what_was_run(run)),
     ]
     sections, data = [], {"run_dir": str(run.path.resolve()), "report_version": __version__}

@@ -101,3 +101,23 @@ def test_tables_fit_a_1280_px_window(tmp_path: Path) -> None:
                probe.resolve().as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "<title>wide=0</title>" in dom.stdout, dom.stdout[:300]
+
+
+@pytest.mark.slow
+def test_replay_section_loads_and_fits_a_1280_px_window(tmp_path: Path) -> None:
+    """Issue 20, item 4: the "Human + machine" section's pictures load and its tables fit 1280 px."""
+    from .replayfolder import make_replay_folder
+
+    exe = _chromium()
+    page = write_report(make_run_folder(tmp_path), tmp_path / "report", replay=make_replay_folder(tmp_path))
+    html = page.read_text(encoding="utf-8")
+    assert '<section id="human-machine">' in html
+    probe = tmp_path / "probe.html"
+    probe.write_text(html.replace(
+        "</body>", f"<script>window.addEventListener('load', () => {{ document.title = 'broken=' + {_CHECK_IMAGES}"
+                   f" + ' wide=' + {_CHECK_WIDTH}; }});</script></body>"), encoding="utf-8")
+    dom = _run(exe, tmp_path, "--window-size=1280,4000", "--virtual-time-budget=5000", "--dump-dom",
+               probe.resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "<title>broken=0 wide=0</title>" in dom.stdout, dom.stdout[:300]
+    assert not _console_errors(dom.stderr), _console_errors(dom.stderr)

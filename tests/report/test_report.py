@@ -255,7 +255,7 @@ def test_cli_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_help_has_an_example_and_imports_nothing_heavy() -> None:
     code = ("import sys, argparse; from hunt_clusters.cli import _report; p = argparse.ArgumentParser("
             "prog='hunt-clusters report', description=_report.DESCRIPTION); _report.add_arguments(p); "
-            "h = p.format_help(); print('example:' in h and 'hunt-clusters report' in h, "
+            "h = p.format_help(); print('examples:' in h and 'hunt-clusters report' in h, "
             "[m for m in ('hunt_clusters.report', 'matplotlib', 'pandas', 'numpy') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "[]"]
