@@ -148,6 +148,7 @@ def test_replay_of_the_demo(tiny_demo: tuple[Path, str], tmp_path: Path, capsys:
     assert labels.groupby("policy").size().eq(n_sub).all()
     machine = labels[(labels["policy"] == "cnn-all")]
     assert (machine["n_votes"] == 0).all() and machine["image"].map(lambda p: Path(p).is_file()).all()
+    assert (out / "figures" / "curves.png").stat().st_size > 0 and (out / "figures" / "active_learning.png").exists()
     al = pd.read_csv(out / "active_learning.csv")
     assert al["n_labelled"].tolist() == [20, 40, n_sub] * 2 and (al["n_test"] == outside).all()
     # a re-run into the same folder, with the CNN's predictions given, is fine (and gives the same policies)
@@ -157,6 +158,11 @@ def test_replay_of_the_demo(tiny_demo: tuple[Path, str], tmp_path: Path, capsys:
     again = pd.read_csv(out / "policies.csv").set_index("policy")
     pd.testing.assert_frame_equal(again, pol, check_exact=False, rtol=1e-5)
     assert not (out / "active_learning.csv").exists()   # the first run's curves are not left as this run's
+    assert not (out / "figures" / "active_learning.png").exists()
+    # the report reads the replay folder: its "human + machine" section
+    assert main(["report", str(demo / "cnn"), "--out", str(tmp_path / "report"), "--replay", str(out), "-q"]) == 0
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert 'id="human-machine"' in html and "cnn-all" in html
     # a folder holding a file of someone else's is refused before any work
     (out / "notes.txt").write_text("mine")
     assert main([*args, "--no-active-learning"]) == 1

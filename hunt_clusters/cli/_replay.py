@@ -38,7 +38,8 @@ Writes into --out:
   labels.csv           every policy's final label of every subject, with the truth and its picture
   active_learning.csv  test accuracy after every round, BALD and random, with 95 % intervals
   summary.json         the savings at equal accuracy, the CNN, the timings
-  predictions.csv      the CNN's predictions for the subject set (when trained here)
+  predictions.csv      the CNN's predictions the CNN policies used
+  figures/             curves.png (accuracy against classifications), active_learning.png
 Read it with 'hunt-clusters report RUN --replay DIR'.
 
 Time (paper-sized mock, 2 cores): see docs/human-machine.md; --no-active-learning takes about a
@@ -146,9 +147,12 @@ def run(args: argparse.Namespace) -> int:
     al = summary.get("active_learning")
     if al:
         need = al["labels_needed"]
-        say(f"active learning: within {al['tolerance']:.0%} of training on all {al['pool']} "
-            f"({al['final_accuracy']:.3f}) with {need.get('bald')} labels by BALD, {need.get('random')} at random"
-            + (f": {al['saving_fraction']:.0%} fewer" if al.get("saving_fraction") is not None else ""))
+        frac = al.get("saving_fraction")
+        verdict = ("" if frac is None else f": {frac:.0%} fewer with BALD" if frac >= 0
+                   else f": BALD needed {need['bald'] / need['random']:.1f}x as many")
+        say(f"active learning: test accuracy within {al['tolerance'] * 100:.0f} point of training on all "
+            f"{al['pool']} ({al['final_accuracy']:.3f}) with {need.get('bald') or 'never'} labels chosen by BALD, "
+            f"{need.get('random') or 'never'} at random{verdict}")
     say(f"({summary['seconds']['total']:.0f} s)")
     print(out)
     return 0

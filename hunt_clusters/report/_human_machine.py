@@ -241,9 +241,10 @@ def _count(x: Any) -> str:
     return "–" if v is None else f"{v:,}"
 
 
-def _equal_accuracy(rf: ReplayFolder, baseline_acc: float | None,
-                    baseline_cls: float | None) -> dict[str, dict[str, Any]]:
-    """Per policy, the classifications at which it first reaches the baseline's final accuracy, and the saving.
+def _equal_accuracy(rf: ReplayFolder, baseline_acc: float | None, baseline_cls: float | None,
+                    baseline_comp: float | None = None) -> dict[str, dict[str, Any]]:
+    """Per policy, the classifications at which it first reaches the baseline's final accuracy, the
+    saving, and the completeness change there (points; None where unknown).
 
     From ``summary.json`` (``equal_accuracy``) where it has the policy; else from ``curves.csv``
     (the first step whose accuracy is at least the baseline's final accuracy).
@@ -253,17 +254,23 @@ def _equal_accuracy(rf: ReplayFolder, baseline_acc: float | None,
     for name in rf.policies["policy"].astype(str):
         e = given.get(name)
         if isinstance(e, dict):
+            change = _num(e.get("completeness_change"))
             out[name] = {"classifications": _int(e.get("classifications")), "saving": _num(e.get("saving")),
+                         "completeness_change_points": None if change is None else 100 * change,
                          "source": "summary.json"}
             continue
         if rf.curves is None or baseline_acc is None:
-            out[name] = {"classifications": None, "saving": None, "source": "not available"}
+            out[name] = {"classifications": None, "saving": None, "completeness_change_points": None,
+                         "source": "not available"}
             continue
         c = rf.curves[rf.curves["policy"].astype(str) == name].sort_values("classifications", kind="stable")
         hit = c[c["accuracy"] >= baseline_acc - 1e-12]
         n = _int(hit["classifications"].iloc[0]) if len(hit) else None
+        comp = _num(hit["completeness"].iloc[0]) if len(hit) and "completeness" in hit.columns else None
         out[name] = {"classifications": n,
-                     "saving": (baseline_cls / n) if n and baseline_cls else None, "source": "curves.csv"}
+                     "saving": (baseline_cls / n) if n and baseline_cls else None,
+                     "completeness_change_points": None if comp is None or baseline_comp is None
+                     else 100 * (comp - baseline_comp), "source": "curves.csv"}
     return out
 
 
@@ -273,7 +280,7 @@ def _policy_rows(rf: ReplayFolder) -> tuple[list[dict[str, Any]], dict[str, Any]
     pol = rf.policies
     base = pol[pol["policy"].astype(str) == base_name].iloc[0]
     b_acc, b_comp, b_pur = (_num(base[k]) for k in ("accuracy", "completeness", "purity"))
-    eq = _equal_accuracy(rf, b_acc, _num(base["classifications"]))
+    eq = _equal_accuracy(rf, b_acc, _num(base["classifications"]), b_comp)
     rows = []
     for _, r in pol.iterrows():
         name = str(r["policy"])
@@ -288,7 +295,11 @@ def _policy_rows(rf: ReplayFolder) -> tuple[list[dict[str, Any]], dict[str, Any]
         rec["equal_accuracy_classifications"] = eq[name]["classifications"]
         rec["equal_accuracy_saving"] = eq[name]["saving"]
         rec["equal_accuracy_source"] = eq[name]["source"]
-        drop = rec["completeness_change_points"]
+        rec["equal_accuracy_completeness_change_points"] = eq[name]["completeness_change_points"]
+        # the goal's completeness is the one where the baseline's accuracy is reached; the final one
+        # where the replay does not say it
+        at = eq[name]["completeness_change_points"]
+        drop = at if at is not None else rec["completeness_change_points"]
         rec["meets_goal"] = bool(not rec["baseline"] and rec["equal_accuracy_saving"] is not None
                                  and rec["equal_accuracy_saving"] >= GOAL_SAVING - 1e-9
                                  and drop is not None and drop >= -GOAL_COMPLETENESS_DROP - 1e-9)
@@ -301,6 +312,12 @@ def _pct(x: float | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- verdict
+
+
+def _goal_drop(r: dict[str, Any]) -> float | None:
+    """The completeness change (points) the goal is judged on: where the baseline's accuracy is reached."""
+    at = r.get("equal_accuracy_completeness_change_points")
+    return at if at is not None else r["completeness_change_points"]
 
 
 def _retirement_verdict(rows: list[dict[str, Any]], base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -317,22 +334,26 @@ def _retirement_verdict(rows: list[dict[str, Any]], base: dict[str, Any]) -> tup
         return (f"The replay ran only the baseline <code>{esc(base['policy'])}</code>: nothing to compare; "
                 f"{goal} is not measured.", data)
     if reached:
-        best = max(reached, key=lambda r: (r["equal_accuracy_saving"], -1e9 if r["completeness_change_points"] is None
+        best = max(reached, key=lambda r: (r["meets_goal"], r["equal_accuracy_saving"],
+                                           -1e9 if r["completeness_change_points"] is None
                                            else r["completeness_change_points"]))
         data["best"] = best["policy"]
         text = (f"<b>Best retirement policy: <code>{esc(best['policy'])}</code> reaches the count baseline's accuracy "
                 f"({_pct(base['accuracy'])}, <code>{esc(base['policy'])}</code>) after "
                 f"{_count(best['equal_accuracy_classifications'])} volunteer classifications: "
                 f"{saving_text(best['equal_accuracy_saving'])} fewer than the baseline's "
-                f"{_count(base['classifications'])}; its final cluster completeness is "
-                f"{_than(best['completeness_change_points'])} the baseline's.</b> ")
+                f"{_count(base['classifications'])}; its cluster completeness there is "
+                f"{_than(_goal_drop(best))} the baseline's"
+                + ("" if best.get("equal_accuracy_completeness_change_points") is None
+                   else f" (where it stops: {_points(best['completeness_change_points'])} points)")
+                + ".</b> ")
         if best["meets_goal"]:
             text += f"That meets {goal}."
         else:
             why = []
             if best["equal_accuracy_saving"] < GOAL_SAVING:
                 why.append(f"{saving_text(best['equal_accuracy_saving'])} is under {GOAL_SAVING:.0f}x")
-            drop = best["completeness_change_points"]
+            drop = _goal_drop(best)
             if drop is None:
                 why.append("its completeness is unknown")
             elif drop < -GOAL_COMPLETENESS_DROP - 1e-9:
@@ -340,6 +361,13 @@ def _retirement_verdict(rows: list[dict[str, Any]], base: dict[str, Any]) -> tup
             text += f"<b>Not met:</b> {goal} ({'; '.join(why)})."
             if met_by:
                 text += " It is met by " + ", ".join(f"<code>{esc(p)}</code>" for p in met_by) + "."
+        alone = [r for r in others if r["equal_accuracy_classifications"] == 0]
+        if alone:
+            text += (" " + ", ".join(f"<code>{esc(r['policy'])}</code>" for r in alone)
+                     + " reach" + ("es" if len(alone) == 1 else "")
+                     + " it with no volunteer classification at all: the CNN alone is as accurate as the baseline "
+                       "on these subjects.")
+            data["reached_without_volunteers"] = [r["policy"] for r in alone]
         return text, data
     cheapest = max(others, key=lambda r: r["saving"] if r["saving"] is not None else -1.0)
     data["best"] = None
@@ -390,8 +418,10 @@ def _policies_table(rows: list[dict[str, Any]], base: dict[str, Any]) -> str:
     bname = base["policy"]
     tab = pd.DataFrame([{
         "policy": r["policy"], "kind": r["kind"] or "–", "classifications": _count(r["classifications"]),
-        "saving": saving_text(r["saving"]) if r["saving"] is not None else "–",
-        "saving at equal accuracy": saving_text(r["equal_accuracy_saving"]) if not r["baseline"] else "1.0x",
+        "saving": "no volunteers" if r["classifications"] == 0
+        else saving_text(r["saving"]) if r["saving"] is not None else "–",
+        "saving at equal accuracy": "1.0x" if r["baseline"] else "no volunteers"
+        if r["equal_accuracy_classifications"] == 0 else saving_text(r["equal_accuracy_saving"]),
         f"accuracy (pts vs {bname})": f"{_pct(r['accuracy'])} ({_points(r['accuracy_change_points'])})",
         "completeness (pts)": f"{_pct(r['completeness'])} ({_points(r['completeness_change_points'])})",
         "purity (pts)": f"{_pct(r['purity'])} ({_points(r['purity_change_points'])})",

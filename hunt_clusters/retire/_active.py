@@ -137,8 +137,9 @@ def _auc(truth: np.ndarray, score: np.ndarray) -> float | None:
     return float(roc_auc_score(truth, score)) if 0 < truth.sum() < len(truth) else None
 
 
-def labels_needed(curves: pd.DataFrame, target: float, tolerance: float) -> dict[str, int | None]:
-    """Per strategy, the labelled candidates of the first round at least ``target - tolerance`` accurate.
+def labels_needed(curves: pd.DataFrame, target: float, tolerance: float,
+                  metric: str = "accuracy") -> dict[str, int | None]:
+    """Per strategy, the labelled candidates of the first round whose ``metric`` is at least ``target - tolerance``.
 
     Examples
     --------
@@ -149,7 +150,7 @@ def labels_needed(curves: pd.DataFrame, target: float, tolerance: float) -> dict
     """
     out: dict[str, int | None] = {}
     for s, c in curves.groupby("strategy", sort=False):
-        ok = c[c["accuracy"] >= target - tolerance - 1e-12].sort_values("n_labelled")
+        ok = c[c[metric] >= target - tolerance - 1e-12].sort_values("n_labelled")
         out[str(s)] = int(ok["n_labelled"].iloc[0]) if len(ok) else None
     return out
 
@@ -247,10 +248,19 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
     target = final - config.tolerance
     needed = labels_needed(curves, final, config.tolerance)
     b, r_ = needed.get("bald"), needed.get("random")
+    # the same with the ROC AUC, which no threshold moves (BALD's picks can shift the calibration)
+    final_auc = curves.loc[curves["n_labelled"] == n_pool, "roc_auc"].iloc[0]
+    auc_needed = labels_needed(curves, float(final_auc), config.tolerance, "roc_auc") if pd.notna(final_auc) else {}
+    ba, ra = auc_needed.get("bald"), auc_needed.get("random")
+    per_round = curves.pivot(index="n_labelled", columns="strategy", values="accuracy")
     summary = {
         "pool": n_pool, "n_test": int(len(tc)), "schedule": sizes, "runs_per_round": config.runs,
         "final_accuracy": final, "tolerance": config.tolerance, "target_accuracy": target,
         "labels_needed": needed, "saving_fraction": (1 - b / r_) if b is not None and r_ else None,
+        "final_roc_auc": None if pd.isna(final_auc) else float(final_auc), "labels_needed_auc": auc_needed,
+        "saving_fraction_auc": (1 - ba / ra) if ba is not None and ra else None,
+        "bald_minus_random": ({str(int(n)): float(r["bald"] - r["random"]) for n, r in per_round.iterrows()}
+                              if {"bald", "random"} <= set(per_round.columns) else {}),
         "retrained_per_round": (f"{config.runs} networks ({config.input_size} px, at most {config.epochs} epochs or "
                                 f"{config.min_steps} batches, early stopping with patience {config.patience}) "
                                 "trained from scratch on the candidates labelled so far"),

@@ -310,6 +310,7 @@ def replay_survey(
         (out / "active_learning.csv").unlink(missing_ok=True)
     if preds is None:
         (out / "predictions.csv").unlink(missing_ok=True)
+    _figures(out, res.curves, table, baseline, al_curves, al_summary)
     seconds["total"] = round(time.perf_counter() - t_start, 2)
     summary: dict[str, Any] = {
         "mode": mode, "baseline": baseline,
@@ -322,6 +323,24 @@ def replay_survey(
         summary["active_learning"] = al_summary
     (out / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
     return summary
+
+
+def _figures(out: Path, curves: pd.DataFrame, policies: pd.DataFrame, baseline: str,
+             al_curves: pd.DataFrame | None, al_summary: dict[str, Any] | None) -> None:
+    """``figures/curves.png`` and ``figures/active_learning.png``: the report's own figures of them."""
+    from ..report import _figures as F
+
+    base = policies.set_index("policy").loc[baseline]
+    series = {str(p): g.sort_values("classifications", kind="stable")[["classifications", "accuracy"]].to_numpy(float)
+              for p, g in curves.groupby("policy", sort=False)}
+    F.save_png(F.replay_curves(series, float(base["accuracy"]), baseline), out / "figures" / "curves.png")
+    if al_curves is not None:
+        al_series = {str(s): g.sort_values("n_labelled")[["n_labelled", "accuracy", "accuracy_lo", "accuracy_hi"]]
+                     .to_numpy(float) for s, g in al_curves.groupby("strategy", sort=True)}
+        target = al_summary.get("target_accuracy") if al_summary else None
+        F.save_png(F.active_learning_figure(al_series, target), out / "figures" / "active_learning.png")
+    else:
+        (out / "figures" / "active_learning.png").unlink(missing_ok=True)
 
 
 def _jsonable(x: Any) -> Any:

@@ -57,7 +57,7 @@ def test_verdict_states_the_saving_from_the_numbers(report: tuple[Path, str, dic
     verdict = _text(_sections(html)["human-machine"].split("<h3>")[0])
     # swap-cnn-gs reaches count-20's 80.0 % at 50 of 200 classifications: 4.0x, completeness 75 -> 70 %
     assert ("Best retirement policy: swap-cnn-gs reaches the count baseline's accuracy (80.0%, count-20) after 50 "
-            "volunteer classifications: 4.0x fewer than the baseline's 200; its final cluster completeness is 5.0 "
+            "volunteer classifications: 4.0x fewer than the baseline's 200; its cluster completeness there is 5.0 "
             "points lower than the baseline's.") in verdict
     assert "Not met: the goal of at least 8x" in verdict and "4.0x is under 8x; completeness falls by 5.0 points" in verdict
     assert ("Active learning: the CNN's target test accuracy is 80.0%; BALD-chosen labels reach it with 30 labelled "
@@ -139,8 +139,16 @@ def test_goal_met_when_saving_and_completeness_allow(tmp_path: Path) -> None:
     (d / "summary.json").write_text(json.dumps(s))
     html, data = _section(d)
     assert data["retirement"]["met"] is True and data["retirement"]["met_by"] == ["swap-cnn-gs"]
-    assert "8.0x fewer than the baseline's 200; its final cluster completeness is 0.5 points lower" in _text(html)
+    assert "8.0x fewer than the baseline's 200; its cluster completeness there is 0.5 points lower" in _text(html)
     assert "That meets the goal of at least 8x" in _text(html)
+    # the goal is judged where the baseline's accuracy is reached: 2 points lower there is not met
+    s["equal_accuracy"]["swap-cnn-gs"]["completeness_change"] = -0.02
+    (d / "summary.json").write_text(json.dumps(s))
+    html, data = _section(d)
+    assert data["retirement"]["met"] is False
+    assert ("its cluster completeness there is 2.0 points lower than the baseline's (where it stops: -0.5 points)"
+            in _text(html))
+    assert "completeness falls by 2.0 points" in _text(html)
 
 
 def test_no_policy_reaches_the_baseline(tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ def test_bald_asks_for_what_the_ensemble_disagrees_on(fake_cnn: list[int]) -> No
     assert s["labels_needed"] == {"bald": 30, "random": 100}
     assert s["saving_fraction"] == pytest.approx(0.7)
     assert s["schedule"] == [10, 30, 100] and s["pool"] == N_POOL and s["n_test"] == N_TEST
+    assert s["bald_minus_random"] == {"10": 0.0, "30": 1.0 - c.loc[("random", 2), "accuracy"], "100": 0.0}
+    assert s["final_roc_auc"] is None and s["labels_needed_auc"] == {}   # one class in the test set: no AUC
 
 
 def test_bald_of_the_fake_pool() -> None:
