@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hunt_clusters.retire import labels_needed
+
 
 def run_one(spec: str, out: Path, extra: list[str], reuse: bool) -> tuple[str, Path, float | None]:
     seed, subject_set, catalogue, expert_set, crowd_seed = spec.split(":")
@@ -63,15 +65,23 @@ def summarise(runs: list[tuple[str, Path, float | None]]) -> dict[str, object]:
                             "d_completeness_pts": None if e.get("completeness_change") is None
                             else 100 * e["completeness_change"]})
         al = s.get("active_learning")
-        if al:
-            al_rows.append({"seed": seed, "final_accuracy": al["final_accuracy"],
-                            "bald": al["labels_needed"].get("bald"), "random": al["labels_needed"].get("random"),
-                            "saving_fraction": al["saving_fraction"], "wall_s": wall,
-                            "seconds": s["seconds"]})
+        if al and (folder / "active_learning.csv").exists():
+            c = pd.read_csv(folder / "active_learning.csv")
+            tol = al["tolerance"]
+            row: dict[str, object] = {"seed": seed, "wall_s": wall, "seconds": s["seconds"]}
+            for metric in ("accuracy", "roc_auc"):
+                final = float(c.loc[c["n_labelled"] == c["n_labelled"].max(), metric].iloc[0])
+                need = labels_needed(c, final, tol, metric)
+                b, r = need.get("bald"), need.get("random")
+                row[metric] = {"final": final, "bald": b, "random": r,
+                               "saving_fraction": (1 - b / r) if b is not None and r else None}
+            piv = c.pivot(index="n_labelled", columns="strategy", values="accuracy")
+            row["bald_minus_random_pts"] = {int(n): round(100 * float(v), 1) for n, v in (piv["bald"] - piv["random"]).items()}
+            al_rows.append(row)
         else:
             al_rows.append({"seed": seed, "wall_s": wall, "seconds": s["seconds"]})
     per = pd.DataFrame(rows)
-    agg = per.groupby("policy", sort=False).agg(["mean", "std"]).drop(columns=["seed"], errors="ignore")
+    agg = per.drop(columns=["seed"]).groupby("policy", sort=False).agg(["mean", "std"])
     return {"per_seed": per, "mean_std": agg, "equal_accuracy": pd.DataFrame(eq_rows), "active": al_rows}
 
 

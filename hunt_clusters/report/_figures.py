@@ -204,6 +204,10 @@ def replay_curves(series: Mapping[str, np.ndarray], baseline_accuracy: float | N
     for (name, xy), colour in zip(series.items(), COLOURS * (1 + len(series) // len(COLOURS))):
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         ok = xy[:, 0] > 0
+        if not ok.any() and len(xy):   # no volunteer at all (the CNN alone): a level, not a point at 0
+            ax.axhline(xy[-1, 1], color=colour, ls=":", lw=1.6,
+                       label=f"{name}: no volunteers ({100 * xy[-1, 1]:.1f}%)")
+            continue
         ax.plot(xy[ok, 0], xy[ok, 1], color=colour, lw=2 if name == baseline else 1.6,
                 marker="o" if ok.sum() < 25 else None, ms=3, label=name)
     if baseline_accuracy is not None:

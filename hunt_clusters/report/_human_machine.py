@@ -366,7 +366,8 @@ def _retirement_verdict(rows: list[dict[str, Any]], base: dict[str, Any]) -> tup
             text += (" " + ", ".join(f"<code>{esc(r['policy'])}</code>" for r in alone)
                      + " reach" + ("es" if len(alone) == 1 else "")
                      + " it with no volunteer classification at all: the CNN alone is as accurate as the baseline "
-                       "on these subjects.")
+                       "on these subjects, so a saving at equal accuracy measures the CNN more than the way the "
+                       "votes are combined; compare the policies also where they stop (the table's 'saving').")
             data["reached_without_volunteers"] = [r["policy"] for r in alone]
         return text, data
     cheapest = max(others, key=lambda r: r["saving"] if r["saving"] is not None else -1.0)
@@ -407,7 +408,9 @@ def _al_verdict(al: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
              f"{reaches('BALD-chosen labels', bald)}, {reaches('randomly chosen labels', rnd)}")
     if frac is None:
         return f"<b>Active learning: {reach}; no saving can be stated.</b> <b>Not met:</b> {goal}.", data
-    return (f"<b>Active learning: {reach}: {100 * frac:.0f} % fewer labels with BALD.</b> "
+    how_many = (f"{100 * frac:.0f} % fewer labels with BALD" if frac >= 0
+                else f"BALD needed {bald / rnd:.1f}x as many labels as random selection")
+    return (f"<b>Active learning: {reach}: {how_many}.</b> "
             + (f"That meets {goal}." if met else f"<b>Not met:</b> {goal}."), data)
 
 

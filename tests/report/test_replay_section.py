@@ -255,6 +255,17 @@ def test_active_learning_random_never_reaching_the_target(tmp_path: Path) -> Non
     assert "<td>not reached</td>" in html.split("labels to reach the target")[1]
 
 
+def test_active_learning_when_bald_needs_more(tmp_path: Path) -> None:
+    d = make_replay_folder(tmp_path)
+    s = json.loads(json.dumps(SUMMARY))
+    s["active_learning"].update(labels_needed={"bald": 50, "random": 25}, saving_fraction=-1.0)
+    (d / "summary.json").write_text(json.dumps(s))
+    html, data = _section(d)
+    assert ("randomly chosen labels reach it with 25 labelled candidates: BALD needed 2.0x as many labels as random "
+            "selection. Not met") in _text(html)
+    assert data["active_learning"]["goal"]["met"] is False
+
+
 def test_unreadable_picture_is_a_box_not_a_skip(tmp_path: Path) -> None:
     d = make_replay_folder(tmp_path)
     (d / "pics" / "c02.jpg").write_bytes(b"not a jpeg")
