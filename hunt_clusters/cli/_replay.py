@@ -50,6 +50,7 @@ examples:
   hunt-clusters replay demo/subject_set --catalogue demo/mock_survey/candidates.ecsv \\
       --expert-set demo/expert_set --out replay/
   hunt-clusters replay subjects/ --votes results/ --predictions predictions.csv --out replay/   # a real export
+  hunt-clusters replay results/ --votes results/ --out replay/   # recorded votes alone (no pictures)
 """
 
 
@@ -66,7 +67,7 @@ def _schedule(text: str) -> tuple[int, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("survey", type=Path, metavar="SUBJECT_SET",
                         help="the volunteers' rendered subject set, or a demo folder (then --catalogue and "
-                             "--expert-set are its own)")
+                             "--expert-set are its own), or with --votes that same votes folder (no pictures)")
     parser.add_argument("--out", "-o", type=Path, required=True, metavar="DIR", help="output folder (created)")
     parser.add_argument("--catalogue", type=Path, metavar="ECSV",
                         help="the survey's catalogue: true_class (a mock's truth) and expert_class")
@@ -116,8 +117,12 @@ def run(args: argparse.Namespace) -> int:
     if not (subject_set / "manifest.csv").is_file():
         from .._outputs import describe_folder
 
-        raise InputError(f"{survey}: expected a rendered subject set (manifest.csv) or a demo folder; "
-                         f"found {describe_folder(survey)}")
+        if args.votes is not None and survey.resolve() == args.votes.resolve():
+            subject_set = None          # a real survey's votes alone: no pictures, no CNN trained here
+        else:
+            raise InputError(f"{survey}: expected a rendered subject set (manifest.csv) or a demo folder; "
+                             f"found {describe_folder(survey)} (a real survey without its subject set: give "
+                             "the votes folder twice, 'replay VOTES --votes VOTES')")
     try:
         config = ReplayConfig(
             count=args.count, gold_fraction=args.gold_fraction, crowd_seed=args.crowd_seed, seed=args.seed,

@@ -118,7 +118,7 @@ def _tensors(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def replay_survey(
-    subject_set: str | Path,
+    subject_set: str | Path | None,
     out: str | Path,
     *,
     catalogue: str | Path | None = None,
@@ -133,8 +133,10 @@ def replay_survey(
 
     Parameters
     ----------
-    subject_set : path
-        The volunteers' rendered subject set (manifest, tensors; pictures for the report).
+    subject_set : path or None
+        The volunteers' rendered subject set (manifest, tensors; pictures for the report). None
+        with ``votes``: a real survey replayed without its pictures (then no CNN is trained here and
+        no active learning runs; ``predictions`` still feed the CNN policies).
     out : path
         The folder to write (`REPLAY_FILES`); the caller checks it (``_outputs``).
     catalogue : path, optional
@@ -157,15 +159,23 @@ def replay_survey(
     """
     t_start = time.perf_counter()
     seconds: dict[str, float] = {}
-    subject_set, out = Path(subject_set), Path(out)
+    out = Path(out)
     cat = _catalogue(catalogue) if catalogue is not None else None
     rng = np.random.default_rng(config.seed)
     from ..mock._volunteers import read_subject_set
 
-    manifest = read_subject_set(subject_set)
-    subject_cids = manifest["#candidate_id"].astype(str)
-    images = pd.Series([str((subject_set / str(i)).resolve()) if "image" in manifest.columns else ""
-                        for i in manifest.get("image", [""] * len(manifest))], index=subject_cids.to_numpy())
+    if subject_set is None:
+        if votes is None:
+            raise InputError("a mock replay needs the subject set (its crowd draws the votes)")
+        if expert_set is not None:
+            raise InputError("--expert-set needs the subject set too: the CNN trained on it scores the subject set")
+        images = pd.Series(dtype=object)
+    else:
+        subject_set = Path(subject_set)
+        manifest = read_subject_set(subject_set)
+        subject_cids = manifest["#candidate_id"].astype(str)
+        images = pd.Series([str((subject_set / str(i)).resolve()) if "image" in manifest.columns else ""
+                            for i in manifest.get("image", [""] * len(manifest))], index=subject_cids.to_numpy())
     # -- votes ------------------------------------------------------------------------------------
     t0 = time.perf_counter()
     if votes is None:
@@ -177,6 +187,7 @@ def replay_survey(
         mode = "mock"
         say(f"drawing {config.count} votes of each of {len(manifest)} subjects from the mock crowd "
             f"(seed {config.crowd_seed})")
+        assert subject_set is not None
         crowd = VolunteerCrowd(subject_set, VolunteerConfig(seed=config.crowd_seed))
         v = crowd_votes(crowd, config.count, np.random.default_rng(config.crowd_seed))
         truth_all = _classes(cat, "true_class")
@@ -189,6 +200,13 @@ def replay_survey(
         v = inputs.votes
         if v is None or not len(v):
             raise InputError(f"{votes}: no votes to replay")
+        if v["class"].isna().all():
+            raise InputError(f"{votes}: none of its {len(v)} votes has a class of this project's question (aggregate "
+                             "wrote the answers it could not map to unmapped_answers.csv): nothing to replay")
+        v = v[v["class"].notna()].copy()
+        missing = v["candidate_id"].isna()
+        v["candidate_id"] = v["candidate_id"].astype(object)
+        v.loc[missing, "candidate_id"] = "subject " + v.loc[missing, "subject_id"].astype(str)
         experts = _classes(cat, "expert_class") if cat is not None else (
             inputs.gold if inputs.gold is not None else pd.Series(dtype=object))
         if not len(experts):
@@ -221,7 +239,7 @@ def replay_survey(
         preds = read_predictions(predictions)
         cnn_info = {"how": f"given: {predictions}", "trained_here": False}
     elif expert_set is not None and len(experts):
-        assert ex_x is not None and ex_ids is not None and outside is not None
+        assert ex_x is not None and ex_ids is not None and outside is not None and subject_set is not None
         lab = experts.reindex(ex_ids[outside])
         keep = lab.notna().to_numpy()
         rows = np.flatnonzero(outside)[keep]
@@ -263,9 +281,9 @@ def replay_survey(
     al_summary: dict[str, Any] | None = None
     al_curves: pd.DataFrame | None = None
     if config.active is not None:
-        if expert_set is None:
-            say("active learning skipped: it is tested on the expert set's candidates outside the subject set "
-                "(give --expert-set)")
+        if expert_set is None or subject_set is None:
+            say("active learning skipped: it trains on the subject set's tensors and is tested on the expert set's "
+                "candidates outside it (give both)")
         else:
             assert ex_x is not None and ex_ids is not None and outside is not None
             base_labels = res.labels[res.labels["policy"] == baseline].set_index("candidate_id")["cluster"]
