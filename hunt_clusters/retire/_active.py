@@ -32,7 +32,7 @@ STRATEGIES: tuple[str, ...] = ("bald", "random")
 
 #: Columns of ``active_learning.csv``.
 ACTIVE_COLUMNS: tuple[str, ...] = ("strategy", "round", "n_labelled", "classifications", "accuracy", "accuracy_lo",
-                                   "accuracy_hi", "roc_auc", "n_test", "seconds")
+                                   "accuracy_hi", "roc_auc", "n_test", "label_accuracy", "cluster_share", "seconds")
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,8 @@ def labels_needed(curves: pd.DataFrame, target: float, tolerance: float,
 
 
 def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.ndarray, test_cluster: np.ndarray,
-                    config: ActiveConfig = ActiveConfig(), *, strategies: tuple[str, ...] = STRATEGIES,
+                    config: ActiveConfig = ActiveConfig(), *, pool_truth: np.ndarray | None = None,
+                    strategies: tuple[str, ...] = STRATEGIES,
                     progress: bool = False, on_round: Callable[[dict[str, Any]], None] | None = None) -> ActiveResult:
     """Replay active learning on a labelled pool: BALD-chosen against randomly chosen labels.
 
@@ -168,6 +169,9 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
     test_x, test_cluster : numpy.ndarray
         Held-out candidates (never in the pool) and their truth: each round is scored on them.
     config : ActiveConfig
+    pool_truth : numpy.ndarray, optional
+        The pool's true cluster / non-cluster (a mock): for the diagnostic ``label_accuracy``, the
+        share of the labelled candidates whose label is right (the labels themselves are the pool's).
     strategies : tuple of str
         Among `STRATEGIES`.
 
@@ -192,6 +196,9 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
     px = resize(np.asarray(pool_x, dtype=np.float32), config.input_size)
     tx = resize(np.asarray(test_x, dtype=np.float32), config.input_size)
     pc, tc = np.asarray(pool_cluster, dtype=bool), np.asarray(test_cluster, dtype=bool)
+    pt = None if pool_truth is None else np.asarray(pool_truth, dtype=bool)
+    if pt is not None and len(pt) != n_pool:
+        raise InputError("active learning: pool_truth differs in length from the pool")
     fwd = Forward()
     rng = np.random.default_rng(config.seed)
     first = np.sort(rng.choice(n_pool, size=sizes[0], replace=False))
@@ -223,7 +230,9 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
         row = {"strategy": strategy, "round": r + 1, "n_labelled": int(len(labelled)),
                "classifications": int(len(labelled)) * config.votes_per_label,
                "accuracy": res["accuracy"], "accuracy_lo": res["accuracy_lo"], "accuracy_hi": res["accuracy_hi"],
-               "roc_auc": res["roc_auc"], "n_test": int(len(tc)), "seconds": round(time.perf_counter() - t0, 2)}
+               "roc_auc": res["roc_auc"], "n_test": int(len(tc)),
+               "label_accuracy": None if pt is None else float((pc[labelled] == pt[labelled]).mean()),
+               "cluster_share": float(pc[labelled].mean()), "seconds": round(time.perf_counter() - t0, 2)}
         rows.append(row)
         log.debug("active learning %s round %d: %d labelled, test accuracy %.3f", strategy, r + 1, len(labelled),
                  res["accuracy"])

@@ -295,9 +295,12 @@ def replay_survey(
             say(f"active learning: the CNN retrained in rounds of {list(config.active.schedule)} + all "
                 f"{int(have.sum())} labelled candidates, BALD against random; tested on "
                 f"{int(tkeep.sum())} expert-set candidates outside the subject set")
+            pool_truth = truth_all.reindex(sids[have])
             al = active_learning(sx[have], base_labels.reindex(sids[have]).to_numpy(dtype=bool),
                                  ex_x[outside][tkeep], test_truth[tkeep].isin(CLUSTER_CLASSES).to_numpy(),
                                  config.active, progress=progress,
+                                 pool_truth=pool_truth.isin(CLUSTER_CLASSES).to_numpy()
+                                 if mode == "mock" and pool_truth.notna().all() else None,
                                  on_round=lambda r: say(f"  {r['strategy']:6s} {r['n_labelled']:5d} labelled: "
                                                         f"test accuracy {r['accuracy']:.3f}"))
             seconds["active_learning"] = round(time.perf_counter() - t0, 2)

@@ -50,7 +50,9 @@ def test_bald_asks_for_what_the_ensemble_disagrees_on(fake_cnn: list[int]) -> No
     tx = np.zeros((N_TEST, 32, 32, 2), dtype=np.float32)
     tx[:, 0, 0, 1] = -1
     cfg = ActiveConfig(schedule=(10, 30), runs=2, seed=5, votes_per_label=20)
-    res = active_learning(x, y, tx, np.ones(N_TEST, dtype=bool), cfg)
+    truth = y.copy()
+    truth[:N_INFORMATIVE] = ~truth[:N_INFORMATIVE]          # the labels of the informative candidates are wrong
+    res = active_learning(x, y, tx, np.ones(N_TEST, dtype=bool), cfg, pool_truth=truth)
     c = res.curves.set_index(["strategy", "round"])
     assert c["n_labelled"].tolist() == [10, 30, 100] * 2
     assert c["classifications"].tolist() == [200, 600, 2000] * 2
@@ -67,6 +69,10 @@ def test_bald_asks_for_what_the_ensemble_disagrees_on(fake_cnn: list[int]) -> No
     assert s["labels_needed"] == {"bald": 30, "random": 100}
     assert s["saving_fraction"] == pytest.approx(0.7)
     assert s["schedule"] == [10, 30, 100] and s["pool"] == N_POOL and s["n_test"] == N_TEST
+    # BALD's labelled candidates after round 2: the 20 informative (wrong labels) and the first draw's others
+    assert c.loc[("bald", 2), "label_accuracy"] == (30 - 20) / 30
+    assert c.loc[("bald", 1), "label_accuracy"] == (10 - k0) / 10 and c.loc[("bald", 3), "label_accuracy"] == 0.8
+    assert c.loc[("bald", 3), "cluster_share"] == 0.5
     assert s["bald_minus_random"] == {"10": 0.0, "30": 1.0 - c.loc[("random", 2), "accuracy"], "100": 0.0}
     assert s["final_roc_auc"] is None and s["labels_needed_auc"] == {}   # one class in the test set: no AUC
 
