@@ -50,11 +50,8 @@ class ActiveConfig:
     epochs, patience : int
         Epoch cap and early-stopping patience of each fit (default 20 and 4: fewer than
         ``train-on-votes``' 40 and 6, so that a replay of 2 x 5 rounds fits a 2-core machine).
-        A small round gets a higher cap, enough for ``min_steps`` batches: 100 candidates are 3
-        batches an epoch, and 20 epochs of them left the first replays' networks answering one
-        class for everything.
-    min_steps : int
-        Gradient steps (batches of 32) the epoch cap allows at least (default 300).
+        Early stopping ends most fits before the cap: on 100 labels (a validation split of 15)
+        the networks of the first round often stop while answering one class for everything.
     input_size : int
         Side in pixels the tensors are averaged down to (default 32, train-on-votes' default).
     tolerance : float
@@ -72,7 +69,6 @@ class ActiveConfig:
     runs: int = 3
     epochs: int = 20
     patience: int = 4
-    min_steps: int = 300
     input_size: int = 32
     tolerance: float = 0.01
     votes_per_label: int = 20
@@ -211,9 +207,7 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
         if key is not None and key in shared:
             res = shared[key]
         else:
-            n_fit = int(round(len(labelled) * 0.85))                  # the validation split is 15 %
-            epochs = max(config.epochs, -(-config.min_steps * 32 // max(n_fit, 1)))
-            models = train_ensemble(px[labelled], pc[labelled], runs=config.runs, epochs=epochs,
+            models = train_ensemble(px[labelled], pc[labelled], runs=config.runs, epochs=config.epochs,
                                     patience=config.patience, seed=config.seed, input_size=config.input_size,
                                     progress=progress, desc=f"{strategy} round {r + 1}/{len(sizes)}")
             p_test = ensemble_p_cluster(models, tx, fwd)
@@ -270,9 +264,9 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
         "saving_fraction_auc": (1 - ba / ra) if ba is not None and ra else None,
         "bald_minus_random": ({str(int(n)): float(r["bald"] - r["random"]) for n, r in per_round.iterrows()}
                               if {"bald", "random"} <= set(per_round.columns) else {}),
-        "retrained_per_round": (f"{config.runs} networks ({config.input_size} px, at most {config.epochs} epochs or "
-                                f"{config.min_steps} batches, early stopping with patience {config.patience}) "
-                                "trained from scratch on the candidates labelled so far"),
+        "retrained_per_round": (f"{config.runs} networks ({config.input_size} px, at most {config.epochs} epochs, "
+                                f"early stopping with patience {config.patience}) trained from scratch on the "
+                                "candidates labelled so far"),
     }
     return ActiveResult(curves, summary)
 
