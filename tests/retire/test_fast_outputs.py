@@ -81,6 +81,14 @@ def test_extreme_values_and_id_types_equal_the_reference() -> None:
     pd.testing.assert_frame_equal(caesar_extracts(mixed), _ref_caesar(mixed))
 
 
+def test_no_votes_and_no_rows_equal_the_reference() -> None:
+    pred = pd.DataFrame({"candidate_id": ["A", "B"], "p_cluster": [0.2, 0.97], "p_cluster_std": [0.01, 0.3]})
+    for d in (decide(None, pred), decide(None, pred).iloc[:0]):
+        assert decisions_csv(d) == _ref_decisions_csv(d)
+        fast, ref = caesar_extracts(d), _ref_caesar(d)
+        assert len(fast) == 0 and list(fast.columns) == list(ref.columns)
+
+
 def test_helpers_by_hand() -> None:
     assert json_numbers(np.array([0.8888888, 1e-9, np.nan, np.inf, 1234567.0, 2.0])).tolist() == [
         "0.888889", "1e-09", "null", "null", "1234570.0", "2.0"]
