@@ -11,7 +11,7 @@ and five ``p_cluster_runN``). The crowd: 1-20 votes per subject (mean ~8, so ~80
 Then it times, each ``--repeat`` times (the best and all runs are kept):
 
 (a) in process: `read_votes`, `read_predictions`, `decide` and `write_outputs` apart;
-(b) the command as typed, in a subprocess (wall time, interpreter start-up and imports included):
+(b) the command as typed, in a subprocess (wall and CPU time, interpreter start-up and imports included):
     ``hunt-clusters retire AGG_DIR --predictions predictions.csv --out OUT`` with default options;
 (c) the fixed cost: the same command on a 100-subject aggregate (interpreter start-up, imports, the
     output folder), ``hunt-clusters retire --help`` (start-up and argument parsing only), and whether
@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -118,16 +119,23 @@ def _command() -> list[str]:
     return [exe]
 
 
-def time_cli(args: list[str], out: Path | None = None) -> float:
-    """Wall seconds of the command (interpreter start-up included); exits on failure."""
+def time_cli(args: list[str], out: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of the command, start-up included; exits on failure.
+
+    The CPU time is the child's own (`resource.getrusage`), less sensitive than the wall time to
+    other jobs on a shared machine.
+    """
     if out is not None and out.exists():
         shutil.rmtree(out)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(_command() + args, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"bench_retire: {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return wall
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return round(wall, 3), round(cpu, 3)
 
 
 def imports_tensorflow(cli_args: list[str], out: Path) -> bool:
@@ -183,13 +191,13 @@ def main() -> None:
 
     in_process = [time_in_process(agg, pred, args.out / "in_process") for _ in range(args.repeat)]
     cli_args = ["retire", str(agg), "--predictions", str(pred), "--out", str(args.out / "retire")]
-    cli = [round(time_cli(cli_args, args.out / "retire"), 3) for _ in range(args.repeat)]
-    startup = [round(time_cli(["retire", "--help"]), 3) for _ in range(args.repeat)]
+    cli = [time_cli(cli_args, args.out / "retire") for _ in range(args.repeat)]
+    startup = [time_cli(["retire", "--help"])[0] for _ in range(args.repeat)]
     small, small_pred = args.out / "small" / "aggregate", args.out / "small" / "predictions.csv"
     make_aggregate(small, 100, seed=args.seed)
     make_predictions(small_pred, 100, seed=args.seed + 1)
     small_args = ["retire", str(small), "--predictions", str(small_pred), "--out", str(args.out / "small" / "retire")]
-    fixed = [round(time_cli(small_args, args.out / "small" / "retire"), 3) for _ in range(args.repeat)]
+    fixed = [time_cli(small_args, args.out / "small" / "retire") for _ in range(args.repeat)]
     same = (pd.read_csv(args.out / "in_process" / "decisions.csv").equals(
         pd.read_csv(args.out / "retire" / "decisions.csv")))
     if args.profile is not None:
@@ -201,8 +209,11 @@ def main() -> None:
     result = {
         "sizes": sizes,
         "command": " ".join(["hunt-clusters", *cli_args]),
-        "cli_seconds_best": min(cli), "cli_seconds": cli,
-        "cli_100_subjects_seconds_best": min(fixed), "cli_100_subjects_seconds": fixed,
+        "cli_seconds_best": min(w for w, _ in cli), "cli_cpu_seconds_best": min(c for _, c in cli),
+        "cli_seconds": [w for w, _ in cli], "cli_cpu_seconds": [c for _, c in cli],
+        "cli_100_subjects_seconds_best": min(w for w, _ in fixed),
+        "cli_100_subjects_cpu_seconds_best": min(c for _, c in fixed),
+        "cli_100_subjects_seconds": [w for w, _ in fixed], "cli_100_subjects_cpu_seconds": [c for _, c in fixed],
         "help_seconds_best (retire --help)": min(startup), "help_seconds": startup,
         "in_process_best": min(in_process, key=lambda r: r["total"]), "in_process": in_process,
         "cli_and_in_process_same_decisions": bool(same),
