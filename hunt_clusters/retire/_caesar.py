@@ -17,8 +17,42 @@ log = logging.getLogger(__name__)
 CAESAR_EXTRACTOR_KEY = "hunt_clusters"
 
 
-def _num(v: float) -> float | None:
-    return None if not np.isfinite(v) else float(f"{v:.6g}")
+def subject_id_text(subject_ids: pd.Series) -> np.ndarray:
+    """Zooniverse subject ids as text (empty where missing): ``str(int(s))`` for a number, ``str(s)`` else.
+
+    A float column (ids beside the NaN of candidates without a subject) loses its ``.0``.
+    One list comprehension over the values, not a `pandas.Series.map` of a Python function.
+
+    Examples
+    --------
+    >>> subject_id_text(pd.Series([11.0, None, 12.0])).tolist()
+    ['11', '', '12']
+    >>> subject_id_text(pd.Series([11, "12", None], dtype=object)).tolist()
+    ['11', '12', '']
+    """
+    missing = subject_ids.isna().to_numpy()
+    out = np.full(len(subject_ids), "", dtype=object)
+    values = subject_ids.to_numpy(dtype=object)[~missing].tolist()
+    out[~missing] = [str(int(s)) if isinstance(s, (int, float, np.integer, np.floating)) else str(s) for s in values]
+    return out
+
+
+def json_numbers(values: np.ndarray) -> np.ndarray:
+    """Each value rounded to 6 significant digits as JSON writes it (``null`` where not finite).
+
+    The same text as ``json.dumps(float(f"{v:.6g}"))`` (Python's shortest ``repr`` of the rounded
+    float), made in one pass of string formatting instead of a `json.dumps` per value.
+
+    Examples
+    --------
+    >>> json_numbers(np.array([0.8888888, 1e-9, np.nan, 1234567.0])).tolist()
+    ['0.888889', '1e-09', 'null', '1234570.0']
+    """
+    v = np.asarray(values, dtype=np.float64)
+    out = np.full(len(v), "null", dtype=object)
+    finite = np.isfinite(v)
+    out[finite] = [repr(float(f"{x:.6g}")) for x in v[finite].tolist()]
+    return out
 
 
 def caesar_extracts(decisions: pd.DataFrame, *, extractor_key: str = CAESAR_EXTRACTOR_KEY) -> pd.DataFrame:
@@ -38,19 +72,17 @@ def caesar_extracts(decisions: pd.DataFrame, *, extractor_key: str = CAESAR_EXTR
     >>> caesar_extracts(d)["data"].tolist()
     ['{"p_cnn": 0.8, "p_cnn_std": 0.05, "p_posterior": 0.888889, "n_votes": 2, "decision": "more-eyes"}']
     """
-    has = decisions["subject_id"].notna()
+    has = decisions["subject_id"].notna().to_numpy()
     rows = decisions[has]
-    sid = rows["subject_id"].map(lambda s: str(int(s)) if isinstance(s, (int, float, np.integer, np.floating))
-                                 else str(s))
-    data = [
-        json.dumps({"p_cnn": _num(a), "p_cnn_std": _num(b), "p_posterior": _num(c), "n_votes": int(n),
-                    "decision": str(d)})
-        for a, b, c, n, d in zip(rows["p_cnn"].to_numpy(dtype=np.float64),
-                                 rows["p_cnn_std"].to_numpy(dtype=np.float64),
-                                 rows["p_posterior"].to_numpy(dtype=np.float64), rows["n_votes"].to_numpy(),
-                                 rows["decision"])
-    ]
-    return pd.DataFrame({"extractor_key": extractor_key, "subject_id": sid.to_numpy(), "data": data})
+    sid = subject_id_text(rows["subject_id"])
+    # the JSON objects written field by field: json.dumps per row took ~0.8 s of retire's ~2.5 s at 10^5 subjects
+    # (tests/retire/test_fast_outputs.py checks them against json.dumps)
+    cnn, std, post = (json_numbers(rows[c].to_numpy(dtype=np.float64)) for c in ("p_cnn", "p_cnn_std", "p_posterior"))
+    words = {d: json.dumps(str(d)) for d in pd.unique(rows["decision"])}
+    data = [f'{{"p_cnn": {a}, "p_cnn_std": {b}, "p_posterior": {c}, "n_votes": {n}, "decision": {words[d]}}}'
+            for a, b, c, n, d in zip(cnn.tolist(), std.tolist(), post.tolist(),
+                                     rows["n_votes"].to_numpy(dtype=np.int64).tolist(), rows["decision"].tolist())]
+    return pd.DataFrame({"extractor_key": extractor_key, "subject_id": sid, "data": data})
 
 
 def caesar_definitions(
@@ -110,4 +142,4 @@ def caesar_definitions(
     }
 
 
-__all__ = ["CAESAR_EXTRACTOR_KEY", "caesar_definitions", "caesar_extracts"]
+__all__ = ["CAESAR_EXTRACTOR_KEY", "caesar_definitions", "caesar_extracts", "json_numbers", "subject_id_text"]

@@ -7,10 +7,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from ._caesar import caesar_definitions, caesar_extracts
+from ._caesar import caesar_definitions, caesar_extracts, subject_id_text
 from ._decide import RetireConfig
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,33 @@ def attach_ledger(decisions: pd.DataFrame, ledger: str | Path) -> pd.DataFrame:
     return out
 
 
+def decisions_csv(decisions: pd.DataFrame) -> str:
+    """``decisions.csv``'s text: floats to 6 significant digits (``%.6g``), empty where missing.
+
+    The same text as ``to_csv(index=False, float_format="%.6g")``, with the floats formatted in one
+    pass of Python string formatting first: pandas' own float formatter calls a Python function
+    and a missing-value check per cell (about 1 s for the 6 float columns of 10^5 subjects).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"candidate_id": ["A", "B"], "subject_id": [11.0, None], "p": [1 / 3, np.nan]})
+    >>> print(decisions_csv(d), end="")
+    candidate_id,subject_id,p
+    A,11,0.333333
+    B,,
+    """
+    dec = decisions.copy()
+    dec["subject_id"] = subject_id_text(dec["subject_id"])
+    for c in dec.columns:
+        if pd.api.types.is_float_dtype(dec[c].dtype) and not isinstance(dec[c].dtype, pd.api.extensions.ExtensionDtype):
+            v = dec[c].to_numpy(dtype=np.float64)
+            text = np.full(len(v), "", dtype=object)
+            ok = ~np.isnan(v)
+            text[ok] = [f"{x:.6g}" for x in v[ok].tolist()]
+            dec[c] = text
+    return dec.to_csv(index=False, float_format="%.6g")
+
+
 def write_outputs(decisions: pd.DataFrame, out: str | Path, config: RetireConfig, *,
                   expert_set: str | int | None = None, reason: str = "consensus") -> list[Path]:
     """Write `OUTPUT_FILES` into ``out`` (each atomically) and return their paths."""
@@ -112,12 +140,10 @@ def write_outputs(decisions: pd.DataFrame, out: str | Path, config: RetireConfig
         tmp.replace(d / name)
         written.append(d / name)
 
-    dec = decisions.copy()
-    dec["subject_id"] = dec["subject_id"].map(lambda s: "" if pd.isna(s) else str(int(s)) if isinstance(s, float) else str(s))
-    put("decisions.csv", dec.to_csv(index=False, float_format="%.6g"))
+    put("decisions.csv", decisions_csv(decisions))
     put("caesar_extracts.csv", caesar_extracts(decisions).to_csv(index=False))
     put("caesar_rules.json", json.dumps(caesar_definitions(config, expert_set=expert_set, reason=reason), indent=2) + "\n")
     return written
 
 
-__all__ = ["OUTPUT_FILES", "RetireInputs", "attach_ledger", "read_gold", "read_votes", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "RetireInputs", "attach_ledger", "decisions_csv", "read_gold", "read_votes", "write_outputs"]
