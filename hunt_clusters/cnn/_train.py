@@ -456,7 +456,6 @@ def _train_all(exp: Experiment, config: TrainConfig, part: Path, *, progress: bo
         ens_tables.append(ens)
     ensemble = pd.concat(ens_tables, ignore_index=True)
     n_pred = len(x) * config.runs * len(exp.targets)
-    roles = df["role"].value_counts()
     base, base_correct = _baselines(exp)
     metrics: dict[str, Any] = {
         "holdout": "overlap+spec" if config.holdout == "overlap" else "spec",

@@ -241,36 +241,31 @@ def _count(x: Any) -> str:
     return "–" if v is None else f"{v:,}"
 
 
-def _equal_accuracy(rf: ReplayFolder, baseline_acc: float | None, baseline_cls: float | None,
-                    baseline_comp: float | None = None) -> dict[str, dict[str, Any]]:
+def _equal_accuracy(rf: ReplayFolder) -> dict[str, dict[str, Any]]:
     """Per policy, the classifications at which it first reaches the baseline's final accuracy, the
     saving, and the completeness change there (points; None where unknown).
 
-    From ``summary.json`` (``equal_accuracy``) where it has the policy; else from ``curves.csv``
-    (the first step whose accuracy is at least the baseline's final accuracy).
+    From ``summary.json`` (``equal_accuracy``) where it has the policy; else from ``curves.csv`` by
+    the replay's own rule (`hunt_clusters.retire.equal_accuracy`).
     """
     given = rf.summary.get("equal_accuracy") if isinstance(rf.summary.get("equal_accuracy"), dict) else {}
+    derived: dict[str, dict[str, Any]] = {}
+    if rf.curves is not None and any(not isinstance(given.get(n), dict) for n in rf.policies["policy"].astype(str)):
+        from ..retire import equal_accuracy
+
+        derived = equal_accuracy(rf.curves, rf.policies.assign(policy=rf.policies["policy"].astype(str)),
+                                 str(rf.summary["baseline"]))
     out: dict[str, dict[str, Any]] = {}
     for name in rf.policies["policy"].astype(str):
-        e = given.get(name)
-        if isinstance(e, dict):
-            change = _num(e.get("completeness_change"))
-            out[name] = {"classifications": _int(e.get("classifications")), "saving": _num(e.get("saving")),
-                         "completeness_change_points": None if change is None else 100 * change,
-                         "source": "summary.json"}
-            continue
-        if rf.curves is None or baseline_acc is None:
+        e, source = (given[name], "summary.json") if isinstance(given.get(name), dict) else \
+            (derived.get(name), "curves.csv")
+        if e is None:
             out[name] = {"classifications": None, "saving": None, "completeness_change_points": None,
                          "source": "not available"}
             continue
-        c = rf.curves[rf.curves["policy"].astype(str) == name].sort_values("classifications", kind="stable")
-        hit = c[c["accuracy"] >= baseline_acc - 1e-12]
-        n = _int(hit["classifications"].iloc[0]) if len(hit) else None
-        comp = _num(hit["completeness"].iloc[0]) if len(hit) and "completeness" in hit.columns else None
-        out[name] = {"classifications": n,
-                     "saving": (baseline_cls / n) if n and baseline_cls else None,
-                     "completeness_change_points": None if comp is None or baseline_comp is None
-                     else 100 * (comp - baseline_comp), "source": "curves.csv"}
+        change = _num(e.get("completeness_change"))
+        out[name] = {"classifications": _int(e.get("classifications")), "saving": _num(e.get("saving")),
+                     "completeness_change_points": None if change is None else 100 * change, "source": source}
     return out
 
 
@@ -280,7 +275,7 @@ def _policy_rows(rf: ReplayFolder) -> tuple[list[dict[str, Any]], dict[str, Any]
     pol = rf.policies
     base = pol[pol["policy"].astype(str) == base_name].iloc[0]
     b_acc, b_comp, b_pur = (_num(base[k]) for k in ("accuracy", "completeness", "purity"))
-    eq = _equal_accuracy(rf, b_acc, _num(base["classifications"]), b_comp)
+    eq = _equal_accuracy(rf)
     rows = []
     for _, r in pol.iterrows():
         name = str(r["policy"])

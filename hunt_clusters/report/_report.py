@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import CLASSES, CLUSTER_CLASSES, __version__
+from .. import CLASSES, __version__
 from .._errors import InputError
 from . import _figures as F
 from ._human_machine import human_machine, read_replay_folder
@@ -618,7 +618,7 @@ def _cnn(run: RunFolder, w: _Writer) -> tuple[str, dict[str, Any]]:
         parts.append(_missing_note("Agreement with the experts on the overlap",
                                    "no ensemble.csv / predictions.csv" if ens is None else "no expert_class in candidates.csv"))
     else:
-        panels, rows, overlap = [], [], {}
+        panels, overlap = [], {}
         # the overlap includes the test set (role "test" in the run folder): every held-out overlap candidate
         held = ens["split"].isin(("overlap", "test"))
         if run.candidates is not None and "in_overlap" in run.candidates.columns:

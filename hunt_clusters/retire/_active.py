@@ -102,19 +102,17 @@ def train_ensemble(x: np.ndarray, cluster: np.ndarray, *, runs: int, epochs: int
     seed ``seed + r``.
     """
     from ..cnn._config import TrainConfig
-    from ..cnn._experiment import Targets
+    from ..cnn._experiment import Targets, _weights
     from ..cnn._train import fit_one
 
     cluster = np.asarray(cluster, dtype=bool)
     if cluster.all() or not cluster.any():
         raise InputError(f"{desc}: the {len(cluster)} labelled candidates are all one class; a classifier needs both")
     hard = np.where(cluster, 0, 1).astype(np.int64)
-    y = np.eye(2, dtype=np.float32)[hard]
-    counts = np.bincount(hard, minlength=2).astype(np.float64)
-    weight = (len(hard) / (2 * counts[hard])).astype(np.float32)
     cfg = TrainConfig(label_sources=("votes",), head="binary", runs=runs, epochs=epochs, patience=patience,
                       input_size=input_size, seed=seed)
-    t = Targets(desc, "votes", "hard", np.arange(len(x)), y, weight, hard)
+    t = Targets(desc, "votes", "hard", np.arange(len(x)), np.eye(2, dtype=np.float32)[hard], _weights(hard, 2, cfg),
+                hard)
     return [fit_one(x, t, cfg, run, 2, progress=progress)[0] for run in range(runs)]
 
 
@@ -124,13 +122,6 @@ def ensemble_p_cluster(models: list[Any], x: np.ndarray, forward: Any = None) ->
 
     fwd = forward or Forward()
     return np.stack([predict_proba(m, x, "hard", forward=fwd)[:, 0] for m in models], axis=1)
-
-
-def _auc(truth: np.ndarray, score: np.ndarray) -> float | None:
-    """ROC AUC (threshold-free; None with one class), beside the accuracy at 0.5."""
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(truth, score)) if 0 < truth.sum() < len(truth) else None
 
 
 def labels_needed(curves: pd.DataFrame, target: float, tolerance: float,
@@ -179,7 +170,7 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
         strategy needed to reach it, and ``saving_fraction = 1 - bald / random``.
     """
     from ..cnn._data import resize
-    from ..cnn._evaluate import accuracy_interval
+    from ..cnn._evaluate import accuracy_interval, binary_scores
     from ..cnn._train import Forward
 
     bad = [s for s in strategies if s not in STRATEGIES]
@@ -213,12 +204,11 @@ def active_learning(pool_x: np.ndarray, pool_cluster: np.ndarray, test_x: np.nda
             p_test = ensemble_p_cluster(models, tx, fwd)
             rest = np.setdiff1d(np.arange(n_pool), labelled)
             p_rest = ensemble_p_cluster(models, px[rest], fwd) if len(rest) else np.zeros((0, config.runs))
-            correct = (p_test >= 0.5) == tc[:, None]            # (n_test, runs)
-            ens_correct = (p_test.mean(axis=1) >= 0.5) == tc
-            lo, hi = accuracy_interval(ens_correct, seed=config.seed)
-            res = {"accuracy": float(ens_correct.mean()), "accuracy_lo": lo, "accuracy_hi": hi,
-                   "roc_auc": _auc(tc, p_test.mean(axis=1)),
-                   "run_accuracy": correct.mean(axis=0).tolist(), "rest": rest, "p_rest": p_rest}
+            p_mean = p_test.mean(axis=1)
+            scores = binary_scores(tc, p_mean)                 # accuracy at 0.5 and the ROC AUC
+            lo, hi = accuracy_interval((p_mean >= 0.5) == tc, seed=config.seed)
+            res = {"accuracy": scores["accuracy"], "accuracy_lo": lo, "accuracy_hi": hi,
+                   "roc_auc": scores["roc_auc"], "rest": rest, "p_rest": p_rest}
             if key is not None:
                 shared[key] = res
         row = {"strategy": strategy, "round": r + 1, "n_labelled": int(len(labelled)),

@@ -106,7 +106,6 @@ def crowd_votes(crowd: object, n_per_subject: int, rng: np.random.Generator) -> 
     """
     sids = np.asarray(crowd.subject_ids)  # type: ignore[attr-defined]
     cids = np.asarray(crowd.candidate_ids)  # type: ignore[attr-defined]
-    n = len(sids)
     ids = np.tile(sids, n_per_subject)
     answers, vol = crowd.classify(ids, rng, return_volunteers=True)  # type: ignore[attr-defined]
     t0 = pd.Timestamp("2020-01-01", tz="UTC")

@@ -88,18 +88,10 @@ def policies_for(config: ReplayConfig, with_cnn: bool) -> list[Policy]:
 
 
 def _catalogue(path: str | Path) -> pd.DataFrame:
-    from astropy.table import Table
+    """The catalogue (any format ``render`` reads), indexed by ``candidate_id``."""
+    from ..cnn._experiment import read_catalogue
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: catalogue not found (simulate writes candidates.ecsv)")
-    try:
-        cat = Table.read(p).to_pandas()
-    except Exception as exc:  # astropy raises many kinds for a file that is not a table
-        raise InputError(f"{p}: not a table astropy can read ({type(exc).__name__}: {exc})") from None
-    if "candidate_id" not in cat.columns:
-        raise InputError(f"{p}: no candidate_id column")
-    cat["candidate_id"] = cat["candidate_id"].astype(str)
+    cat = read_catalogue(path)
     return cat.set_index("candidate_id", drop=False)
 
 
@@ -115,6 +107,19 @@ def _tensors(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 
     ts = load_tensors([folder])
     return ts.x, np.asarray(ts.candidate_id).astype(str)
+
+
+class _Lazy:
+    """The subject set's tensors, read on first use and once (the CNN and active learning share them)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder, self._xy = folder, None
+
+    def __call__(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._xy is None:
+            assert self.folder is not None
+            self._xy = _tensors(self.folder)
+        return self._xy
 
 
 def replay_survey(
@@ -159,6 +164,7 @@ def replay_survey(
     """
     t_start = time.perf_counter()
     seconds: dict[str, float] = {}
+    subject_tensors = _Lazy(Path(subject_set) if subject_set is not None else None)
     out = Path(out)
     cat = _catalogue(catalogue) if catalogue is not None else None
     rng = np.random.default_rng(config.seed)
@@ -251,7 +257,7 @@ def replay_survey(
         size = config.active.input_size if config.active is not None else 32
         models = train_ensemble(resize(ex_x[rows], size), y, runs=config.cnn_runs, epochs=40, patience=6,
                                 seed=config.seed, input_size=size, progress=progress, desc="cnn prior")
-        sx, sids = _tensors(subject_set)
+        sx, sids = subject_tensors()
         p = ensemble_p_cluster(models, resize(sx, size))
         preds = pd.DataFrame({"candidate_id": sids, "p_cluster": p.mean(axis=1), "p_cluster_std": p.std(axis=1),
                               **{f"p_cluster_run{k}": p[:, k] for k in range(p.shape[1])}})
@@ -287,7 +293,7 @@ def replay_survey(
         else:
             assert ex_x is not None and ex_ids is not None and outside is not None
             base_labels = res.labels[res.labels["policy"] == baseline].set_index("candidate_id")["cluster"]
-            sx, sids = _tensors(subject_set)
+            sx, sids = subject_tensors()
             have = np.isin(sids, base_labels.index.to_numpy())
             test_truth = truth_all.reindex(ex_ids[outside])
             tkeep = test_truth.notna().to_numpy()
@@ -338,10 +344,12 @@ def replay_survey(
         "machine_policy": f"cnn-{config.cnn_confidence:g}" if preds is not None else None,
         "n_subjects": int(len(voted)), "n_votes": int(len(v)), "n_gold": len(gold_ids), "n_scored": int(len(scored)),
         "scored_against": "truth (true_class)" if mode == "mock" else "the experts (expert_class)",
-        "equal_accuracy": eq, "cnn": cnn_info or None, "config": _jsonable(asdict(config)), "seconds": seconds,
+        "equal_accuracy": eq, "cnn": cnn_info or None, "config": asdict(config), "seconds": seconds,
     }
     if al_summary is not None:
         summary["active_learning"] = al_summary
+    from ..report._report import _jsonable
+
     (out / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
     return summary
 
@@ -362,18 +370,6 @@ def _figures(out: Path, curves: pd.DataFrame, policies: pd.DataFrame, baseline: 
         F.save_png(F.active_learning_figure(al_series, target), out / "figures" / "active_learning.png")
     else:
         (out / "figures" / "active_learning.png").unlink(missing_ok=True)
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating, float)):
-        return None if not np.isfinite(x) else float(x)
-    return x
 
 
 __all__ = ["GRAVITY_SPY", "REPLAY_FILES", "ReplayConfig", "policies_for", "replay_survey"]
