@@ -137,6 +137,12 @@ def test_replay_of_the_demo(tiny_demo: tuple[Path, str], tmp_path: Path, capsys:
     n_sub = int(cat["in_zooniverse"].sum())
     assert pol.loc["count-20", "classifications"] == 20 * n_sub and pol.loc["count-20", "saving"] == 1.0
     assert (pol["classifications"] <= 20 * n_sub).all() and pol.loc["cnn-all", "classifications"] == 0
+    # every policy carries its interval, and its paired difference from the baseline on the same subjects
+    assert ((pol["accuracy_lo"] <= pol["accuracy"]) & (pol["accuracy"] <= pol["accuracy_hi"])).all()
+    base = pol.loc["count-20"]
+    assert base["difference_lo"] == base["difference_hi"] == 0 and base["mcnemar_p"] == 1
+    d = pol["accuracy"] - base["accuracy"]
+    assert ((pol["difference_lo"] <= d + 1e-9) & (d - 1e-9 <= pol["difference_hi"])).all()
     summary = json.loads((out / "summary.json").read_text())
     gold_and_scored = summary["n_gold"] + summary["n_scored"]
     assert summary["mode"] == "mock" and gold_and_scored == n_sub and summary["n_subjects"] == n_sub

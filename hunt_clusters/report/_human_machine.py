@@ -285,6 +285,8 @@ def _policy_rows(rf: ReplayFolder) -> tuple[list[dict[str, Any]], dict[str, Any]
             rec[k] = _int(r[k])
         for k in ("saving", "accuracy", "completeness", "purity"):
             rec[k] = _num(r[k])
+        for k in ("difference_lo", "difference_hi", "mcnemar_p"):   # optional columns (older replays lack them)
+            rec[k] = _num(r[k]) if k in pol.columns else None
         for k, b in (("accuracy", b_acc), ("completeness", b_comp), ("purity", b_pur)):
             rec[f"{k}_change_points"] = None if rec[k] is None or b is None else 100 * (rec[k] - b)
         rec["equal_accuracy_classifications"] = eq[name]["classifications"]
@@ -412,6 +414,15 @@ def _al_verdict(al: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
 # ----------------------------------------------------------------------------------------------- parts
 
 
+def _interval(r: dict[str, Any]) -> str:
+    """`` [lo, hi]``: the 95 % paired interval of the difference from the baseline, in points, where the
+    replay wrote it (policies.csv ``difference_lo`` / ``difference_hi``); else nothing."""
+    lo, hi = r.get("difference_lo"), r.get("difference_hi")
+    if lo is None or hi is None or r["baseline"]:
+        return ""
+    return f" [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+
+
 def _policies_table(rows: list[dict[str, Any]], base: dict[str, Any]) -> str:
     bname = base["policy"]
     tab = pd.DataFrame([{
@@ -420,7 +431,8 @@ def _policies_table(rows: list[dict[str, Any]], base: dict[str, Any]) -> str:
         else saving_text(r["saving"]) if r["saving"] is not None else "–",
         "saving at equal accuracy": "1.0x" if r["baseline"] else "no volunteers"
         if r["equal_accuracy_classifications"] == 0 else saving_text(r["equal_accuracy_saving"]),
-        f"accuracy (pts vs {bname})": f"{_pct(r['accuracy'])} ({_points(r['accuracy_change_points'])})",
+        f"accuracy (pts vs {bname})": f"{_pct(r['accuracy'])} ({_points(r['accuracy_change_points'])}"
+                                      + _interval(r) + ")",
         "completeness (pts)": f"{_pct(r['completeness'])} ({_points(r['completeness_change_points'])})",
         "purity (pts)": f"{_pct(r['purity'])} ({_points(r['purity_change_points'])})",
         "to experts": _count(r["to_experts"]), "subjects": _count(r["n_subjects"])} for r in rows])

@@ -72,6 +72,24 @@ class ReplayConfig:
             raise InputError(f"cnn-runs {self.cnn_runs} must be at least 2 (its spread decides 'experts')")
 
 
+def _paired(labels: pd.DataFrame, scored: pd.Series, baseline: str, seed: int) -> pd.DataFrame:
+    """Each policy against the baseline on the same scored subjects: a 95 % bootstrap interval of its
+    accuracy, and of the paired difference, with the exact McNemar p (`cnn.paired_comparison`)."""
+    from ..cnn._evaluate import accuracy_interval, paired_comparison
+
+    truth = scored.isin(CLUSTER_CLASSES)
+    right = {str(p): (g.set_index("candidate_id")["cluster"].reindex(truth.index) == truth)
+             for p, g in labels.groupby("policy", sort=False)}
+    base = right[baseline].to_numpy()
+    rows = []
+    for name, r in right.items():
+        lo, hi = accuracy_interval(r.to_numpy(dtype=float), seed=seed)
+        c = paired_comparison(r.to_numpy(), base, seed=seed)
+        rows.append({"policy": name, "accuracy_lo": lo, "accuracy_hi": hi, "difference_lo": c["difference_ci"][0],
+                     "difference_hi": c["difference_ci"][1], "mcnemar_p": c["mcnemar_p"]})
+    return pd.DataFrame(rows)
+
+
 def policies_for(config: ReplayConfig, with_cnn: bool) -> list[Policy]:
     """The policies run side by side: the count baseline, SWAP alone and with the CNN (each with
     Space Warps' and Gravity Spy's thresholds), and the CNN alone."""
@@ -282,6 +300,7 @@ def replay_survey(
     table = res.policies.copy()
     spent = float(table.set_index("policy").loc[baseline, "classifications"])
     table.insert(3, "saving", spent / table["classifications"].where(table["classifications"] > 0))
+    table = table.merge(_paired(res.labels, scored, baseline, config.seed), on="policy", how="left")
     eq = equal_accuracy(res.curves, res.policies, baseline)
     # -- active learning ----------------------------------------------------------------------------
     al_summary: dict[str, Any] | None = None

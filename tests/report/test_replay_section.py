@@ -255,6 +255,16 @@ def test_active_learning_random_never_reaching_the_target(tmp_path: Path) -> Non
     assert "<td>not reached</td>" in html.split("labels to reach the target")[1]
 
 
+def test_policies_table_shows_the_paired_interval(tmp_path: Path) -> None:
+    d = make_replay_folder(tmp_path)
+    pol = pd.read_csv(d / "policies.csv")
+    pol["difference_lo"], pol["difference_hi"], pol["mcnemar_p"] = -0.02, 0.01, 0.5
+    pol.to_csv(d / "policies.csv", index=False)
+    html, _ = _section(d)
+    rows = html.split("<h3>Retirement policies</h3>")[1].split("</table>")[0]
+    assert rows.count(" [-2.0, +1.0])") == len(pol) - 1      # every policy but the baseline
+
+
 def test_active_learning_when_bald_needs_more(tmp_path: Path) -> None:
     d = make_replay_folder(tmp_path)
     s = json.loads(json.dumps(SUMMARY))
