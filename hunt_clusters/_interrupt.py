@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,20 @@ def _handler(signum: int, frame: Any) -> None:
     _state["interrupted"] = True
     if not _state["deferred"]:
         raise KeyboardInterrupt
+
+
+def _unraisable(previous: Any) -> Any:
+    """A `sys.unraisablehook` that keeps `_handler`'s `KeyboardInterrupt` quiet where Python cannot
+    raise it (a weakref or finaliser callback, e.g. importlib's module-lock ``cb`` while TensorFlow
+    loads: "Exception ignored in ..." and a traceback). The flag is set; `check` raises it at the next
+    safe point. Anything else goes to the previous hook."""
+
+    def hook(unraisable: Any) -> None:
+        if unraisable.exc_type is KeyboardInterrupt and _state["interrupted"]:
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def interrupted() -> bool:
@@ -43,11 +58,13 @@ def installed() -> Iterator[None]:
     """
     main = threading.current_thread() is threading.main_thread()
     previous = None
+    previous_hook = sys.unraisablehook
     if _state["depth"] == 0:
         _state["interrupted"] = False
         _state["deferred"] = 0
         if main:
             previous = signal.signal(signal.SIGINT, _handler)
+            sys.unraisablehook = _unraisable(previous_hook)
     _state["depth"] = int(_state["depth"]) + 1
     try:
         yield
@@ -55,6 +72,7 @@ def installed() -> Iterator[None]:
         _state["depth"] = int(_state["depth"]) - 1
         if _state["depth"] == 0 and previous is not None:
             signal.signal(signal.SIGINT, previous)
+            sys.unraisablehook = previous_hook
 
 
 def check() -> None:

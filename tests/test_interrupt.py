@@ -157,3 +157,30 @@ def test_demo(work: Path) -> None:
     # in the survey's simulation; in the renders or later
     _check(["demo", "--tiny", "--jobs", "2", "--out", "demo"], work, [3.0, "demo/subject_set/manifest.csv"],
            ["demo"])
+
+
+def test_an_interrupt_python_cannot_raise_stays_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGINT inside a callback where Python ignores exceptions (importlib's module-lock ``cb`` while
+    TensorFlow loads, a ``__del__``) printed "Exception ignored in ..." and a traceback; with the
+    command line's handler installed it is silent (the flag stays set for the next safe point), and any
+    other unraisable error still reaches the previous hook."""
+    from hunt_clusters import _interrupt
+
+    seen: list[type[BaseException]] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
+
+    class Raises:
+        def __init__(self, exc: type[BaseException]) -> None:
+            self.exc = exc
+
+        def __del__(self) -> None:
+            raise self.exc
+
+    with _interrupt.installed():
+        _interrupt._state["interrupted"] = True     # what _handler does before it raises
+        Raises(KeyboardInterrupt)                   # unraisable: dropped at once
+        Raises(ValueError)
+        assert _interrupt.interrupted()
+    assert seen == [ValueError]
+    Raises(KeyboardInterrupt)                       # the hook is the previous one again outside the block
+    assert seen == [ValueError, KeyboardInterrupt]
